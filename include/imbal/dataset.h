@@ -1,0 +1,96 @@
+/* imbal: the dataset index. An ImageFolder tree or a CSV manifest becomes one flat index: a path
+ * per sample (in one string pool, no per-sample heap objects), an int32 label and a split tag.
+ *
+ * ImageFolder (torchvision.datasets.ImageFolder semantics):
+ *   - classes are the sub-directories of the root, ids in sorted (byte-wise) name order;
+ *   - a class's files are found recursively, following symbolic links (a link back to a
+ *     directory already visited is skipped, so loops are safe); files are listed in the order of
+ *     Python's sorted(os.walk(class_dir)) with each directory's names sorted;
+ *   - extensions .jpg .jpeg .png, case-insensitive; names starting with '.' (files and
+ *     directories) are skipped, which torchvision does not do for class directories;
+ *   - a class with no image is an error naming it, unless IMBAL_INDEX_ALLOW_EMPTY_CLASSES.
+ *
+ * CSV manifest: one row per sample, `path,label[,split]`, an optional header row whose first field
+ * is `path`. Paths are relative to the manifest's directory unless absolute. Labels are class
+ * names; class ids are their sorted order, except that when every label is a non-negative integer
+ * the integers are the ids (classes 0..max, named "0", "1", ...). split is train|val|test or empty.
+ * Fields may be double-quoted with "" as an escaped quote. Errors name the file and row.
+ */
+#ifndef IMBAL_DATASET_H
+#define IMBAL_DATASET_H
+
+#include <stdint.h>
+
+#include "status.h"
+
+IMBAL_EXTERN_C_BEGIN
+
+typedef enum imbal_split {
+    IMBAL_SPLIT_NONE = -1, /* not assigned */
+    IMBAL_SPLIT_TRAIN = 0,
+    IMBAL_SPLIT_VAL = 1,
+    IMBAL_SPLIT_TEST = 2
+} imbal_split;
+
+/* "train", "val", "test", "" for NONE. */
+IMBAL_API const char *imbal_split_name(imbal_split split);
+
+#define IMBAL_INDEX_ALLOW_EMPTY_CLASSES 0x1u /* keep classes with no samples instead of failing */
+
+typedef struct imbal_dataset imbal_dataset;
+
+/* A directory is read as an ImageFolder, a file as a CSV manifest. */
+IMBAL_API imbal_status imbal_dataset_open(imbal_ctx *ctx, const char *path, unsigned flags,
+                                          imbal_dataset **out);
+IMBAL_API imbal_status imbal_dataset_open_folder(imbal_ctx *ctx, const char *dir, unsigned flags,
+                                                 imbal_dataset **out);
+IMBAL_API imbal_status imbal_dataset_open_manifest(imbal_ctx *ctx, const char *csv_path,
+                                                   unsigned flags, imbal_dataset **out);
+
+/* An index with no files: `counts[c]` samples of class c, in class order (paths are empty). Used
+ * for `--counts 500,50,5` and tests. names may be NULL ("0", "1", ...). Zero counts are allowed. */
+IMBAL_API imbal_status imbal_dataset_from_counts(imbal_ctx *ctx, const int64_t *counts,
+                                                 int num_classes, const char *const *names,
+                                                 imbal_dataset **out);
+
+IMBAL_API void imbal_dataset_destroy(imbal_dataset *ds);
+
+IMBAL_API int64_t imbal_dataset_size(const imbal_dataset *ds);
+IMBAL_API int imbal_dataset_num_classes(const imbal_dataset *ds);
+IMBAL_API const char *imbal_dataset_class_name(const imbal_dataset *ds, int class_id);
+/* The directory paths are relative to ("" for from_counts). */
+IMBAL_API const char *imbal_dataset_root(const imbal_dataset *ds);
+/* Sample i's path as indexed: relative to the root unless it was absolute in a manifest. */
+IMBAL_API const char *imbal_dataset_path(const imbal_dataset *ds, int64_t i);
+IMBAL_API const int32_t *imbal_dataset_labels(const imbal_dataset *ds);
+/* One int8 imbal_split per sample. */
+IMBAL_API const int8_t *imbal_dataset_splits(const imbal_dataset *ds);
+
+/* counts[c] for c < num_classes over the samples of `split`, or over all with IMBAL_SPLIT_NONE. */
+IMBAL_API imbal_status imbal_dataset_class_counts(imbal_ctx *ctx, const imbal_dataset *ds,
+                                                  imbal_split split, int64_t *counts);
+
+/* A new index holding only the samples of `split`, with the same classes (possibly empty). */
+IMBAL_API imbal_status imbal_dataset_subset(imbal_ctx *ctx, const imbal_dataset *ds,
+                                            imbal_split split, imbal_dataset **out);
+
+/* Merges classes by a map file of `old_name,new_name` lines (# comments and blank lines allowed).
+ * Classes not named keep their name; the merged classes are renumbered in sorted name order.
+ * Unknown old names are an error naming the line. */
+IMBAL_API imbal_status imbal_dataset_merge_classes(imbal_ctx *ctx, imbal_dataset *ds,
+                                                   const char *map_path);
+
+/* Stratified split: within each class, a seeded permutation is cut by the fractions (which must be
+ * >= 0 and sum to 1 within 1e-6). Every split with a non-zero fraction gets at least one sample of
+ * a class that has at least as many samples as such splits. Deterministic from the seed. */
+IMBAL_API imbal_status imbal_dataset_split(imbal_ctx *ctx, imbal_dataset *ds, double train,
+                                           double val, double test, uint64_t seed);
+
+/* Writes `path,label,split` rows (with a header) under a temporary name and renames it. Paths are
+ * written absolute if the manifest's directory differs from the root, so it reads back anywhere. */
+IMBAL_API imbal_status imbal_dataset_write_manifest(imbal_ctx *ctx, const imbal_dataset *ds,
+                                                    const char *path);
+
+IMBAL_EXTERN_C_END
+
+#endif

@@ -1,0 +1,46 @@
+/* imbal: the host side's view of the CUDA translation units in kernels/. Only meaningful when the
+ * library is built with IMBAL_WITH_CUDA; the CPU-only build never calls these. */
+#ifndef IMBAL_CUDA_INTERNAL_H
+#define IMBAL_CUDA_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imbal/device.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Number of devices that answer (0 on any error: no driver, no device). */
+int imbal_cuda_count_devices(void);
+imbal_status imbal_cuda_device_name(imbal_ctx *ctx, int index, char *buf, int buf_len);
+
+/* Memory: each returns a status with CUDA's message on failure. */
+imbal_status imbal_cuda_malloc(imbal_ctx *ctx, int device, void **ptr, size_t bytes);
+void imbal_cuda_free(int device, void *ptr);
+/* kind: 0 host->device, 1 device->host, 2 device->device (synchronous). */
+imbal_status imbal_cuda_memcpy(imbal_ctx *ctx, int device, void *dst, const void *src, size_t bytes,
+                               int kind);
+
+#ifdef __cplusplus
+}
+#endif
+
+/* In .cu files: evaluates a cudaError_t expression and returns IMBAL_ERR_CUDA (or
+ * IMBAL_ERR_DEVICE_OUT_OF_MEMORY) with the call's text, CUDA's message, file and line. */
+#define IMBAL_CUDA_TRY(ctx, expr)                                                                  \
+    do {                                                                                           \
+        cudaError_t imbal_e_ = (expr);                                                             \
+        if (imbal_e_ != cudaSuccess) {                                                             \
+            (void)cudaGetLastError(); /* clear the sticky-free error so the handle stays usable */ \
+            return imbal_fail((ctx),                                                               \
+                              imbal_e_ == cudaErrorMemoryAllocation                                \
+                                  ? IMBAL_ERR_DEVICE_OUT_OF_MEMORY                                 \
+                                  : IMBAL_ERR_CUDA,                                                \
+                              "%s failed: %s (%s:%d)", #expr, cudaGetErrorString(imbal_e_),        \
+                              __FILE__, __LINE__);                                                 \
+        }                                                                                          \
+    } while (0)
+
+#endif
