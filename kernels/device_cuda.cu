@@ -28,11 +28,9 @@ extern "C" imbal_status imbal_cuda_malloc(imbal_ctx *ctx, int device, void **ptr
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
         *ptr = NULL;
-        return imbal_fail(ctx,
-                          e == cudaErrorMemoryAllocation ? IMBAL_ERR_DEVICE_OUT_OF_MEMORY
-                                                         : IMBAL_ERR_CUDA,
-                          "cudaMalloc of %zu bytes on cuda:%d failed: %s", bytes, device,
-                          cudaGetErrorString(e));
+        return imbal_fail(
+            ctx, e == cudaErrorMemoryAllocation ? IMBAL_ERR_DEVICE_OUT_OF_MEMORY : IMBAL_ERR_CUDA,
+            "cudaMalloc of %zu bytes on cuda:%d failed: %s", bytes, device, cudaGetErrorString(e));
     }
     return IMBAL_OK;
 }

@@ -12,8 +12,7 @@
 
 imbal_status imbal_atomic_open(imbal_ctx *ctx, imbal_atomic_file *f, const char *path) {
     memset(f, 0, sizeof *f);
-    if (!path || !*path)
-        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "output path is empty");
+    if (!path || !*path) return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "output path is empty");
     size_t n = strlen(path);
     f->final_path = imbal_xstrdup(ctx, path);
     f->tmp_path = imbal_xmalloc(ctx, n + 16, 1, "temporary path");
@@ -24,8 +23,9 @@ imbal_status imbal_atomic_open(imbal_ctx *ctx, imbal_atomic_file *f, const char 
     snprintf(f->tmp_path, n + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(f->tmp_path);
     if (fd < 0) {
-        imbal_status st = imbal_fail(ctx, IMBAL_ERR_IO, "cannot create a temporary file for '%s': %s",
-                                     path, strerror(errno));
+        imbal_status st =
+            imbal_fail(ctx, IMBAL_ERR_IO, "cannot create a temporary file for '%s': %s", path,
+                       strerror(errno));
         free(f->tmp_path);
         f->tmp_path = NULL;
         imbal_atomic_abort(f);
@@ -52,8 +52,10 @@ static void fsync_parent_dir(const char *path) {
     char *slash = strrchr(dir, '/');
     const char *d = ".";
     if (slash) {
-        if (slash == dir) slash[1] = '\0';
-        else *slash = '\0';
+        if (slash == dir)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
         d = dir;
     }
     int fd = open(d, O_RDONLY | O_DIRECTORY);
@@ -101,7 +103,8 @@ void imbal_atomic_abort(imbal_atomic_file *f) {
     memset(f, 0, sizeof *f);
 }
 
-imbal_status imbal_atomic_write_all(imbal_ctx *ctx, const char *path, const void *data, size_t len) {
+imbal_status imbal_atomic_write_all(imbal_ctx *ctx, const char *path, const void *data,
+                                    size_t len) {
     imbal_atomic_file f;
     imbal_status st = imbal_atomic_open(ctx, &f, path);
     if (st != IMBAL_OK) return st;
@@ -114,7 +117,8 @@ imbal_status imbal_atomic_write_all(imbal_ctx *ctx, const char *path, const void
 }
 
 imbal_status imbal_mkdirs(imbal_ctx *ctx, const char *path) {
-    if (!path || !*path) return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "directory path is empty");
+    if (!path || !*path)
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "directory path is empty");
     char *p = imbal_xstrdup(ctx, path);
     if (!p) return IMBAL_ERR_OUT_OF_MEMORY;
     for (char *s = p + 1;; ++s) {

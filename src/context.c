@@ -28,23 +28,37 @@ static _Thread_local char tls_error[IMBAL_ERROR_LEN];
 
 const char *imbal_status_string(imbal_status status) {
     switch (status) {
-    case IMBAL_OK: return "IMBAL_OK";
-    case IMBAL_ERR_INVALID_ARGUMENT: return "IMBAL_ERR_INVALID_ARGUMENT";
-    case IMBAL_ERR_VERSION: return "IMBAL_ERR_VERSION";
-    case IMBAL_ERR_OUT_OF_MEMORY: return "IMBAL_ERR_OUT_OF_MEMORY";
-    case IMBAL_ERR_IO: return "IMBAL_ERR_IO";
-    case IMBAL_ERR_FORMAT: return "IMBAL_ERR_FORMAT";
-    case IMBAL_ERR_DATA: return "IMBAL_ERR_DATA";
-    case IMBAL_ERR_UNSUPPORTED: return "IMBAL_ERR_UNSUPPORTED";
-    case IMBAL_ERR_NO_DEVICE: return "IMBAL_ERR_NO_DEVICE";
-    case IMBAL_ERR_CUDA: return "IMBAL_ERR_CUDA";
-    case IMBAL_ERR_DEVICE_OUT_OF_MEMORY: return "IMBAL_ERR_DEVICE_OUT_OF_MEMORY";
-    case IMBAL_ERR_INTERNAL: return "IMBAL_ERR_INTERNAL";
+    case IMBAL_OK:
+        return "IMBAL_OK";
+    case IMBAL_ERR_INVALID_ARGUMENT:
+        return "IMBAL_ERR_INVALID_ARGUMENT";
+    case IMBAL_ERR_VERSION:
+        return "IMBAL_ERR_VERSION";
+    case IMBAL_ERR_OUT_OF_MEMORY:
+        return "IMBAL_ERR_OUT_OF_MEMORY";
+    case IMBAL_ERR_IO:
+        return "IMBAL_ERR_IO";
+    case IMBAL_ERR_FORMAT:
+        return "IMBAL_ERR_FORMAT";
+    case IMBAL_ERR_DATA:
+        return "IMBAL_ERR_DATA";
+    case IMBAL_ERR_UNSUPPORTED:
+        return "IMBAL_ERR_UNSUPPORTED";
+    case IMBAL_ERR_NO_DEVICE:
+        return "IMBAL_ERR_NO_DEVICE";
+    case IMBAL_ERR_CUDA:
+        return "IMBAL_ERR_CUDA";
+    case IMBAL_ERR_DEVICE_OUT_OF_MEMORY:
+        return "IMBAL_ERR_DEVICE_OUT_OF_MEMORY";
+    case IMBAL_ERR_INTERNAL:
+        return "IMBAL_ERR_INTERNAL";
     }
     return "IMBAL_ERR_UNKNOWN";
 }
 
-const char *imbal_version_string(void) { return "0.1.0"; }
+const char *imbal_version_string(void) {
+    return "0.1.0";
+}
 
 imbal_status imbal_ctx_create_version(int header_version, imbal_ctx **out) {
     if (!out) return imbal_fail(NULL, IMBAL_ERR_INVALID_ARGUMENT, "imbal_ctx_create: out is NULL");
@@ -54,18 +68,23 @@ imbal_status imbal_ctx_create_version(int header_version, imbal_ctx **out) {
                           "imbal_ctx_create: header version %d does not match library version %d",
                           header_version, IMBAL_VERSION_NUMBER);
     imbal_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx)
-        return imbal_fail(NULL, IMBAL_ERR_OUT_OF_MEMORY, "imbal_ctx_create: out of memory");
+    if (!ctx) return imbal_fail(NULL, IMBAL_ERR_OUT_OF_MEMORY, "imbal_ctx_create: out of memory");
     ctx->log_level = IMBAL_LOG_WARN;
     *out = ctx;
     return IMBAL_OK;
 }
 
-void imbal_ctx_destroy(imbal_ctx *ctx) { free(ctx); }
+void imbal_ctx_destroy(imbal_ctx *ctx) {
+    free(ctx);
+}
 
-const char *imbal_ctx_error(const imbal_ctx *ctx) { return ctx ? ctx->error : tls_error; }
+const char *imbal_ctx_error(const imbal_ctx *ctx) {
+    return ctx ? ctx->error : tls_error;
+}
 
-imbal_status imbal_ctx_last_status(const imbal_ctx *ctx) { return ctx ? ctx->status : tls_status; }
+imbal_status imbal_ctx_last_status(const imbal_ctx *ctx) {
+    return ctx ? ctx->status : tls_status;
+}
 
 void imbal_ctx_clear_error(imbal_ctx *ctx) {
     if (ctx) {
@@ -85,7 +104,8 @@ void imbal_ctx_set_log(imbal_ctx *ctx, imbal_log_fn fn, void *user, imbal_log_le
 }
 
 imbal_status imbal_ctx_set_threads(imbal_ctx *ctx, int threads) {
-    if (!ctx) return imbal_fail(NULL, IMBAL_ERR_INVALID_ARGUMENT, "imbal_ctx_set_threads: ctx is NULL");
+    if (!ctx)
+        return imbal_fail(NULL, IMBAL_ERR_INVALID_ARGUMENT, "imbal_ctx_set_threads: ctx is NULL");
     if (threads < 0 || threads > 4096)
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
                           "imbal_ctx_set_threads: threads must be in 0..4096, got %d", threads);
@@ -93,7 +113,9 @@ imbal_status imbal_ctx_set_threads(imbal_ctx *ctx, int threads) {
     return IMBAL_OK;
 }
 
-int imbal_ctx_threads(const imbal_ctx *ctx) { return ctx ? ctx->threads : 0; }
+int imbal_ctx_threads(const imbal_ctx *ctx) {
+    return ctx ? ctx->threads : 0;
+}
 
 int imbal_ctx_omp_threads(const imbal_ctx *ctx) {
     if (ctx && ctx->threads > 0) return ctx->threads;
@@ -139,7 +161,8 @@ static int mul_overflows(size_t a, size_t b, size_t *out) {
 void *imbal_xmalloc(imbal_ctx *ctx, size_t count, size_t size, const char *what) {
     size_t bytes;
     if (mul_overflows(count, size, &bytes)) {
-        imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu bytes overflows", what, count, size);
+        imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu bytes overflows", what, count,
+                   size);
         return NULL;
     }
     void *p = malloc(bytes ? bytes : 1);
@@ -150,7 +173,8 @@ void *imbal_xmalloc(imbal_ctx *ctx, size_t count, size_t size, const char *what)
 void *imbal_xcalloc(imbal_ctx *ctx, size_t count, size_t size, const char *what) {
     size_t bytes;
     if (mul_overflows(count, size, &bytes)) {
-        imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu bytes overflows", what, count, size);
+        imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu bytes overflows", what, count,
+                   size);
         return NULL;
     }
     void *p = calloc(count ? count : 1, size ? size : 1);
@@ -161,7 +185,8 @@ void *imbal_xcalloc(imbal_ctx *ctx, size_t count, size_t size, const char *what)
 void *imbal_xrealloc(imbal_ctx *ctx, void *ptr, size_t count, size_t size, const char *what) {
     size_t bytes;
     if (mul_overflows(count, size, &bytes)) {
-        imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu bytes overflows", what, count, size);
+        imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu bytes overflows", what, count,
+                   size);
         return NULL;
     }
     void *p = realloc(ptr, bytes ? bytes : 1);

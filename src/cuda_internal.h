@@ -34,12 +34,11 @@ imbal_status imbal_cuda_memcpy(imbal_ctx *ctx, int device, void *dst, const void
         cudaError_t imbal_e_ = (expr);                                                             \
         if (imbal_e_ != cudaSuccess) {                                                             \
             (void)cudaGetLastError(); /* clear the sticky-free error so the handle stays usable */ \
-            return imbal_fail((ctx),                                                               \
-                              imbal_e_ == cudaErrorMemoryAllocation                                \
-                                  ? IMBAL_ERR_DEVICE_OUT_OF_MEMORY                                 \
-                                  : IMBAL_ERR_CUDA,                                                \
-                              "%s failed: %s (%s:%d)", #expr, cudaGetErrorString(imbal_e_),        \
-                              __FILE__, __LINE__);                                                 \
+            return imbal_fail(                                                                     \
+                (ctx),                                                                             \
+                imbal_e_ == cudaErrorMemoryAllocation ? IMBAL_ERR_DEVICE_OUT_OF_MEMORY             \
+                                                      : IMBAL_ERR_CUDA,                            \
+                "%s failed: %s (%s:%d)", #expr, cudaGetErrorString(imbal_e_), __FILE__, __LINE__); \
         }                                                                                          \
     } while (0)
 

@@ -25,7 +25,8 @@ int imbal_cuda_device_count(void) {
 imbal_status imbal_device_check(imbal_ctx *ctx, imbal_device device) {
     if (device.kind == IMBAL_DEVICE_CPU) return IMBAL_OK;
     if (device.kind != IMBAL_DEVICE_CUDA)
-        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "unknown device kind %d", (int)device.kind);
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "unknown device kind %d",
+                          (int)device.kind);
     if (!imbal_built_with_cuda())
         return imbal_fail(ctx, IMBAL_ERR_NO_DEVICE,
                           "cuda:%d requested but this libimbal was built without CUDA "

@@ -20,7 +20,8 @@ extern "C" {
 /* Records status and message on ctx (or on the thread's own slot when ctx is NULL) and returns
  * status, so call sites read `return imbal_fail(ctx, IMBAL_ERR_DATA, "class '%s' is empty", n);`.
  * Messages should name the file, row, argument or value at fault. */
-imbal_status imbal_fail(imbal_ctx *ctx, imbal_status status, const char *fmt, ...) IMBAL_PRINTF(3, 4);
+imbal_status imbal_fail(imbal_ctx *ctx, imbal_status status, const char *fmt, ...)
+    IMBAL_PRINTF(3, 4);
 
 /* Logs through the context's callback, if any and if level passes its filter. */
 void imbal_log(imbal_ctx *ctx, imbal_log_level level, const char *fmt, ...) IMBAL_PRINTF(3, 4);

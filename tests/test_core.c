@@ -78,15 +78,18 @@ Test(philox, stream_keying_layout) {
     cr_assert_eq(memcmp(&want, &got, sizeof want), 0);
     imbal_rng r;
     imbal_rng_init(&r, seed, 7, sample, 9);
-    for (int i = 0; i < 12; ++i) imbal_rng_u32(&r); /* blocks 0, 1, 2 */
-    for (int j = 0; j < 4; ++j) cr_assert_eq(imbal_rng_u32(&r), want.v[j]);
+    for (int i = 0; i < 12; ++i)
+        imbal_rng_u32(&r); /* blocks 0, 1, 2 */
+    for (int j = 0; j < 4; ++j)
+        cr_assert_eq(imbal_rng_u32(&r), want.v[j]);
 }
 
 Test(philox, streams_differ_by_every_key_part) {
     imbal_u32x4 base = imbal_philox_block(1, 2, 3, 4, 0);
     imbal_u32x4 other[4] = {imbal_philox_block(9, 2, 3, 4, 0), imbal_philox_block(1, 9, 3, 4, 0),
                             imbal_philox_block(1, 2, 9, 4, 0), imbal_philox_block(1, 2, 3, 9, 0)};
-    for (int i = 0; i < 4; ++i) cr_assert_neq(memcmp(&base, &other[i], sizeof base), 0);
+    for (int i = 0; i < 4; ++i)
+        cr_assert_neq(memcmp(&base, &other[i], sizeof base), 0);
 }
 
 Test(philox, uniform_float_range_and_mean) {
@@ -120,9 +123,11 @@ Test(philox, below_is_unbiased_and_in_range) {
     double probs[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3}, dof;
     double stat = tu_chi2_stat(thirds, probs, 3, draws, &dof);
     cr_assert(tu_chi2_pvalue(stat, dof) > 0.001, "chi2 %f", stat);
-    for (int i = 0; i < 1000; ++i) cr_assert_eq(imbal_rng_below(&r, 1), 0u);
+    for (int i = 0; i < 1000; ++i)
+        cr_assert_eq(imbal_rng_below(&r, 1), 0u);
     uint64_t big = (1ull << 40) + 12345;
-    for (int i = 0; i < 1000; ++i) cr_assert(imbal_rng_below64(&r, big) < big);
+    for (int i = 0; i < 1000; ++i)
+        cr_assert(imbal_rng_below64(&r, big) < big);
 }
 
 Test(philox, normal_moments) {

@@ -58,7 +58,9 @@ void tu_write_file(const char *path, const char *text) {
     fclose(f);
 }
 
-void tu_touch(const char *path) { tu_write_file(path, "x"); }
+void tu_touch(const char *path) {
+    tu_write_file(path, "x");
+}
 
 char *tu_read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -85,10 +87,14 @@ int tu_run_cli(const char *args, char **out, char **err) {
     int st = system(cmd);
     int code = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
     char *o = tu_read_file(out_path, NULL), *e = tu_read_file(err_path, NULL);
-    if (out) *out = o ? o : strdup("");
-    else free(o);
-    if (err) *err = e ? e : strdup("");
-    else free(e);
+    if (out)
+        *out = o ? o : strdup("");
+    else
+        free(o);
+    if (err)
+        *err = e ? e : strdup("");
+    else
+        free(e);
     tu_rmtree(dir);
     free(dir), free(out_path), free(err_path), free(cmd);
     return code;

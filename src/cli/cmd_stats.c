@@ -1,0 +1,155 @@
+/* imbal stats: class counts and imbalance of a dataset. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "json_writer.h"
+
+static const char usage[] =
+    "Usage: imbal stats (DIR_OR_MANIFEST | --counts N1,N2,...) [--split train|val|test|all]\n"
+    "                   [--beta B] [--merge MAP] [--allow-empty] [--json]\n"
+    "\n"
+    "Counts each class and reports the total and the imbalance ratio (largest/smallest class).\n"
+    "\n"
+    "  --counts LIST     class counts instead of a dataset (e.g. 500,50,5)\n"
+    "  --split S         which split of a manifest with a split column (default: train if\n"
+    "                    there is one, else all)\n"
+    "  --beta B          also give each class's effective number (1-B^n)/(1-B), B in [0,1)\n"
+    "  --merge MAP       merge classes first by a map of old_name,new_name lines\n"
+    "  --allow-empty     keep classes without images instead of failing\n"
+    "  --json            print {\"classes\", \"counts\", \"total\", \"imbalance_ratio\", ...}\n";
+
+static void print_table(const cli_source *src, const char *source, const int64_t *counts,
+                        const imbal_class_stats *st, const double *eff) {
+    int k = st->num_classes;
+    printf("dataset: %s (split: %s)\n", source, src->split);
+    printf("classes: %d, samples: %lld, imbalance ratio: %.4g (largest '%s' %lld, smallest '%s' "
+           "%lld)\n\n",
+           k, (long long)st->total, st->imbalance_ratio,
+           imbal_dataset_class_name(src->ds, st->max_class), (long long)st->max_count,
+           imbal_dataset_class_name(src->ds, st->min_class), (long long)st->min_count);
+    int width = 5;
+    for (int c = 0; c < k; ++c) {
+        int len = (int)strlen(imbal_dataset_class_name(src->ds, c));
+        if (len > width) width = len;
+    }
+    if (width > 40) width = 40;
+    printf("%5s  %-*s %10s %8s%s  \n", "id", width, "class", "count", "share",
+           eff ? "   eff.num" : "");
+    for (int c = 0; c < k; ++c) {
+        double share = st->total ? (double)counts[c] / (double)st->total : 0.0;
+        printf("%5d  %-*.*s %10lld %7.2f%%", c, width, width, imbal_dataset_class_name(src->ds, c),
+               (long long)counts[c], 100.0 * share);
+        if (eff) printf(" %10.2f", eff[c]);
+        int bar = st->max_count ? (int)(30.0 * (double)counts[c] / (double)st->max_count + 0.5) : 0;
+        printf("  ");
+        for (int b = 0; b < bar; ++b)
+            putchar('#');
+        putchar('\n');
+    }
+}
+
+static void print_json(const cli_source *src, const char *source, const int64_t *counts,
+                       const imbal_class_stats *st, const double *eff, double beta) {
+    json_writer w;
+    json_begin(&w, stdout);
+    json_object_begin(&w);
+    json_kv_string(&w, "source", source);
+    json_kv_string(&w, "split", src->split);
+    json_key(&w, "classes");
+    json_array_begin(&w);
+    for (int c = 0; c < st->num_classes; ++c)
+        json_string(&w, imbal_dataset_class_name(src->ds, c));
+    json_array_end(&w);
+    json_kv_int_array(&w, "counts", counts, st->num_classes);
+    json_kv_int(&w, "total", st->total);
+    json_kv_int(&w, "num_classes", st->num_classes);
+    json_kv_double(&w, "imbalance_ratio", st->imbalance_ratio);
+    json_kv_int(&w, "max_count", st->max_count);
+    json_kv_int(&w, "min_count", st->min_count);
+    json_kv_string(&w, "max_class", imbal_dataset_class_name(src->ds, st->max_class));
+    json_kv_string(&w, "min_class", imbal_dataset_class_name(src->ds, st->min_class));
+    if (eff) {
+        json_kv_double(&w, "beta", beta);
+        json_kv_double_array(&w, "effective_number", eff, st->num_classes);
+    }
+    json_object_end(&w);
+    json_end(&w);
+}
+
+int cmd_stats(int argc, char **argv) {
+    static const struct option longopts[] = {
+        {"counts", required_argument, 0, 'c'}, {"split", required_argument, 0, 's'},
+        {"beta", required_argument, 0, 'b'},   {"merge", required_argument, 0, 'm'},
+        {"allow-empty", no_argument, 0, 'e'},  {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    const char *cmd = "stats", *counts_text = NULL, *split = NULL, *merge = NULL;
+    double beta = -1;
+    int json = 0, c;
+    unsigned flags = 0;
+    while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
+        switch (c) {
+        case 'c':
+            counts_text = optarg;
+            break;
+        case 's':
+            split = optarg;
+            break;
+        case 'b':
+            if (cli_parse_double(cmd, "--beta", optarg, 0.0, 0.999999999999, &beta))
+                return CLI_EXIT_USAGE;
+            break;
+        case 'm':
+            merge = optarg;
+            break;
+        case 'e':
+            flags |= IMBAL_INDEX_ALLOW_EMPTY_CLASSES;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        default:
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    const char *path = optind < argc ? argv[optind] : NULL;
+    imbal_ctx *ctx;
+    if (imbal_ctx_create(&ctx) != IMBAL_OK) return cli_fail(cmd, NULL);
+    cli_source src;
+    int rc = cli_open_source(cmd, ctx, path, counts_text, split, merge, flags, &src);
+    if (rc != CLI_EXIT_OK) {
+        imbal_ctx_destroy(ctx);
+        return rc;
+    }
+    int k = imbal_dataset_num_classes(src.ds);
+    int64_t *counts = calloc((size_t)k, sizeof *counts);
+    double *eff = beta >= 0 ? calloc((size_t)k, sizeof *eff) : NULL;
+    imbal_class_stats st;
+    rc = CLI_EXIT_FAIL;
+    if (!counts || (beta >= 0 && !eff)) goto done;
+    if (imbal_dataset_class_counts(ctx, src.ds, IMBAL_SPLIT_NONE, counts) != IMBAL_OK ||
+        imbal_class_stats_compute(ctx, counts, k, &st) != IMBAL_OK) {
+        rc = cli_fail(cmd, ctx);
+        goto done;
+    }
+    for (int i = 0; eff && i < k; ++i)
+        eff[i] = imbal_effective_number(counts[i], beta);
+    const char *source = path ? path : "--counts";
+    if (json)
+        print_json(&src, source, counts, &st, eff, beta);
+    else
+        print_table(&src, source, counts, &st, eff);
+    rc = CLI_EXIT_OK;
+done:
+    free(counts);
+    free(eff);
+    cli_close_source(&src);
+    imbal_ctx_destroy(ctx);
+    return rc;
+}

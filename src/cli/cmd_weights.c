@@ -1,0 +1,169 @@
+/* imbal weights: class weights by a named scheme. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "json_writer.h"
+
+static const char usage[] =
+    "Usage: imbal weights (DIR_OR_MANIFEST | --counts N1,N2,...) --scheme NAME [--beta B]\n"
+    "                     [--power P] [--manual SPEC] [--zero-empty] [--split S] [--merge MAP]\n"
+    "                     [--allow-empty] [--json]\n"
+    "\n"
+    "Computes one weight per class (docs/weights.md has the formulas). With n_c samples in\n"
+    "class c, N in all and K classes:\n"
+    "  none            1\n"
+    "  inverse         N / n_c\n"
+    "  balanced        N / (K n_c)              (scikit-learn's compute_class_weight)\n"
+    "  one-minus-freq  1 - n_c / N\n"
+    "  ins             1 / n_c                  normalised to sum K\n"
+    "  isns            1 / sqrt(n_c)            normalised to sum K\n"
+    "  ens             (1-B) / (1-B^n_c)        normalised to sum K (Cui et al. 2019)\n"
+    "  manual          from --manual\n"
+    "\n"
+    "  --scheme NAME     one of the above (required)\n"
+    "  --beta B          ens: B in [0,1) (default 0.999)\n"
+    "  --power P         raise every weight to P >= 0 to soften it (default 1)\n"
+    "  --manual SPEC     manual weights: 2,1,0.5 (class-id order), cat=2,dog=0.5, or @FILE of\n"
+    "                    name_or_id,weight lines\n"
+    "  --zero-empty      give a class with no samples weight 0 instead of failing\n"
+    "  --counts LIST     class counts instead of a dataset (e.g. 500,50,5)\n"
+    "  --split S         train|val|test|all (default: train if the manifest has splits)\n"
+    "  --merge MAP       merge classes first (old_name,new_name lines)\n"
+    "  --allow-empty     index classes without images (use with --zero-empty)\n"
+    "  --json            print {\"scheme\", \"classes\", \"counts\", \"weights\", ...}\n";
+
+int cmd_weights(int argc, char **argv) {
+    static const struct option longopts[] = {
+        {"counts", required_argument, 0, 'c'}, {"scheme", required_argument, 0, 'x'},
+        {"beta", required_argument, 0, 'b'},   {"power", required_argument, 0, 'p'},
+        {"manual", required_argument, 0, 'm'}, {"zero-empty", no_argument, 0, 'z'},
+        {"split", required_argument, 0, 's'},  {"merge", required_argument, 0, 'M'},
+        {"allow-empty", no_argument, 0, 'e'},  {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    const char *cmd = "weights", *counts_text = NULL, *scheme = NULL, *manual = NULL;
+    const char *split = NULL, *merge = NULL;
+    imbal_weight_options opts;
+    imbal_weight_options_default(&opts);
+    int json = 0, c;
+    unsigned flags = 0;
+    while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
+        switch (c) {
+        case 'c':
+            counts_text = optarg;
+            break;
+        case 'x':
+            scheme = optarg;
+            break;
+        case 'b':
+            if (cli_parse_double(cmd, "--beta", optarg, 0.0, 0.999999999999, &opts.beta))
+                return CLI_EXIT_USAGE;
+            break;
+        case 'p':
+            if (cli_parse_double(cmd, "--power", optarg, 0.0, 1e6, &opts.power))
+                return CLI_EXIT_USAGE;
+            break;
+        case 'm':
+            manual = optarg;
+            break;
+        case 'z':
+            opts.zero_weight_for_empty = 1;
+            break;
+        case 's':
+            split = optarg;
+            break;
+        case 'M':
+            merge = optarg;
+            break;
+        case 'e':
+            flags |= IMBAL_INDEX_ALLOW_EMPTY_CLASSES;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        default:
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    if (!scheme) return cli_usage_error(cmd, "--scheme NAME is required");
+    imbal_ctx *ctx;
+    if (imbal_ctx_create(&ctx) != IMBAL_OK) return cli_fail(cmd, NULL);
+    if (imbal_weight_scheme_parse(ctx, scheme, &opts.scheme) != IMBAL_OK) {
+        int rc = cli_usage_error(cmd, "%s", imbal_ctx_error(ctx));
+        imbal_ctx_destroy(ctx);
+        return rc;
+    }
+    if ((opts.scheme == IMBAL_WEIGHTS_MANUAL) != (manual != NULL)) {
+        imbal_ctx_destroy(ctx);
+        return cli_usage_error(cmd, manual ? "--manual goes with --scheme manual"
+                                           : "--scheme manual needs --manual SPEC");
+    }
+    const char *path = optind < argc ? argv[optind] : NULL;
+    cli_source src;
+    int rc = cli_open_source(cmd, ctx, path, counts_text, split, merge, flags, &src);
+    if (rc != CLI_EXIT_OK) {
+        imbal_ctx_destroy(ctx);
+        return rc;
+    }
+    int k = imbal_dataset_num_classes(src.ds);
+    int64_t *counts = calloc((size_t)k, sizeof *counts);
+    double *weights = calloc((size_t)k, sizeof *weights), *manual_w = NULL;
+    const char **names = cli_class_names(src.ds);
+    rc = CLI_EXIT_FAIL;
+    if (!counts || !weights || !names) goto done;
+    if (manual) {
+        manual_w = calloc((size_t)k, sizeof *manual_w);
+        if (!manual_w) goto done;
+        if (imbal_weights_parse_manual(ctx, manual, names, k, manual_w) != IMBAL_OK) {
+            rc = cli_fail(cmd, ctx);
+            goto done;
+        }
+        opts.manual = manual_w;
+    }
+    if (imbal_dataset_class_counts(ctx, src.ds, IMBAL_SPLIT_NONE, counts) != IMBAL_OK ||
+        imbal_class_weights(ctx, counts, k, names, &opts, weights) != IMBAL_OK) {
+        rc = cli_fail(cmd, ctx);
+        goto done;
+    }
+    if (json) {
+        json_writer w;
+        json_begin(&w, stdout);
+        json_object_begin(&w);
+        json_kv_string(&w, "scheme", imbal_weight_scheme_name(opts.scheme));
+        json_kv_double(&w, "beta", opts.beta);
+        json_kv_double(&w, "power", opts.power);
+        json_kv_string(&w, "split", src.split);
+        json_key(&w, "classes");
+        json_array_begin(&w);
+        for (int i = 0; i < k; ++i)
+            json_string(&w, names[i]);
+        json_array_end(&w);
+        json_kv_int_array(&w, "counts", counts, k);
+        json_kv_double_array(&w, "weights", weights, k);
+        json_object_end(&w);
+        json_end(&w);
+    } else {
+        printf("scheme: %s", imbal_weight_scheme_name(opts.scheme));
+        if (opts.scheme == IMBAL_WEIGHTS_ENS) printf(" (beta %g)", opts.beta);
+        if (opts.power != 1.0) printf(", power %g", opts.power);
+        printf(", split: %s\n\n%5s  %-24s %10s %14s\n", src.split, "id", "class", "count",
+               "weight");
+        for (int i = 0; i < k; ++i)
+            printf("%5d  %-24.24s %10lld %14.6g\n", i, names[i], (long long)counts[i], weights[i]);
+    }
+    rc = CLI_EXIT_OK;
+done:
+    free(counts);
+    free(weights);
+    free(manual_w);
+    free(names);
+    cli_close_source(&src);
+    imbal_ctx_destroy(ctx);
+    return rc;
+}
