@@ -35,14 +35,22 @@ typedef struct scene {
     part part[2];
 } scene;
 
+/* fminf/fmaxf are library calls (they must order NaNs); our operands are never NaN. */
+static inline float min_f(float a, float b) {
+    return a < b ? a : b;
+}
+static inline float max_f(float a, float b) {
+    return a > b ? a : b;
+}
+
 static float sd_circle(float x, float y, float r) {
     return sqrtf(x * x + y * y) - r;
 }
 
 static float sd_box(float x, float y, float hx, float hy) {
     float qx = fabsf(x) - hx, qy = fabsf(y) - hy;
-    float ox = fmaxf(qx, 0.0f), oy = fmaxf(qy, 0.0f);
-    return sqrtf(ox * ox + oy * oy) + fminf(fmaxf(qx, qy), 0.0f);
+    float ox = max_f(qx, 0.0f), oy = max_f(qy, 0.0f);
+    return sqrtf(ox * ox + oy * oy) + min_f(max_f(qx, qy), 0.0f);
 }
 
 /* Exact SDF of a simple polygon: distance to the nearest edge, sign from the crossing parity. */
@@ -53,9 +61,9 @@ static float sd_polygon(const float (*v)[2], int n, float x, float y) {
         float ex = v[j][0] - v[i][0], ey = v[j][1] - v[i][1];
         float wx = x - v[i][0], wy = y - v[i][1];
         float t = (wx * ex + wy * ey) / (ex * ex + ey * ey);
-        t = fminf(fmaxf(t, 0.0f), 1.0f);
+        t = min_f(max_f(t, 0.0f), 1.0f);
         float bx = wx - ex * t, by = wy - ey * t;
-        d = fminf(d, bx * bx + by * by);
+        d = min_f(d, bx * bx + by * by);
         int c1 = y >= v[i][1], c2 = y<v[j][1], c3 = ex * wy> ey * wx;
         if ((c1 && c2 && c3) || (!c1 && !c2 && !c3)) s = -s;
     }
@@ -84,30 +92,30 @@ static float family_sd(int family, float x, float y) {
         return sd_polygon(tri_v, 3, x, y);
     case IMBAL_SYNTH_CROSS:
     case IMBAL_SYNTH_X:
-        return fminf(sd_box(x, y, 0.95f, 0.27f), sd_box(x, y, 0.27f, 0.95f));
+        return min_f(sd_box(x, y, 0.95f, 0.27f), sd_box(x, y, 0.27f, 0.95f));
     case IMBAL_SYNTH_RING:
         return fabsf(sd_circle(x, y, 0.72f)) - 0.24f;
     case IMBAL_SYNTH_BARS:
-        return fminf(fminf(sd_box(x, y + 0.62f, 0.95f, 0.17f), sd_box(x, y, 0.95f, 0.17f)),
+        return min_f(min_f(sd_box(x, y + 0.62f, 0.95f, 0.17f), sd_box(x, y, 0.95f, 0.17f)),
                      sd_box(x, y - 0.62f, 0.95f, 0.17f));
     case IMBAL_SYNTH_STRIPE:
         return sd_box(x, y, 1.25f, 0.3f);
     case IMBAL_SYNTH_STAR:
         return sd_polygon(star_v, 10, x, y);
     case IMBAL_SYNTH_CRESCENT:
-        return fmaxf(sd_circle(x, y, 1.0f), -sd_circle(x - 0.45f, y, 0.82f));
+        return max_f(sd_circle(x, y, 1.0f), -sd_circle(x - 0.45f, y, 0.82f));
     case IMBAL_SYNTH_CORNER:
-        return fminf(sd_box(x + 0.5f, y, 0.28f, 0.9f), sd_box(x - 0.1f, y - 0.62f, 0.88f, 0.28f));
+        return min_f(sd_box(x + 0.5f, y, 0.28f, 0.9f), sd_box(x - 0.1f, y - 0.62f, 0.88f, 0.28f));
     case IMBAL_SYNTH_DIAMOND:
         return sd_polygon(diamond_v, 4, x, y);
     case IMBAL_SYNTH_ARROW:
         return sd_polygon(arrow_v, 7, x, y);
     case IMBAL_SYNTH_HEART:
-        return fminf(
-            fminf(sd_circle(x + 0.42f, y + 0.32f, 0.46f), sd_circle(x - 0.42f, y + 0.32f, 0.46f)),
+        return min_f(
+            min_f(sd_circle(x + 0.42f, y + 0.32f, 0.46f), sd_circle(x - 0.42f, y + 0.32f, 0.46f)),
             sd_polygon(heart_v, 3, x, y));
     case IMBAL_SYNTH_SEMIDISC:
-        return fmaxf(sd_circle(x, y - 0.4f, 1.0f), y - 0.4f);
+        return max_f(sd_circle(x, y - 0.4f, 1.0f), y - 0.4f);
     case IMBAL_SYNTH_DOTS: {
         float ax = fabsf(x) - 0.5f, ay = fabsf(y) - 0.5f; /* four dots by symmetry */
         return sd_circle(ax, ay, 0.33f);
@@ -128,14 +136,14 @@ static float part_sd(const part *p, float px, float py) {
     } else if (p->style == IMBAL_SYNTH_STRIPED) {
         float t = (x + y) * 0.70710678f, per = p->stripe_p;
         float m = t - per * floorf(t / per);
-        d = fmaxf(d, fabsf(m - 0.5f * per) - 0.25f * per);
+        d = max_f(d, fabsf(m - 0.5f * per) - 0.25f * per);
     }
     return d * p->ppu;
 }
 
 static float scene_sd(const scene *s, float px, float py) {
     float d = part_sd(&s->part[0], px, py);
-    if (s->parts == 2) d = fminf(d, part_sd(&s->part[1], px, py));
+    if (s->parts == 2) d = min_f(d, part_sd(&s->part[1], px, py));
     return d;
 }
 
@@ -174,8 +182,8 @@ static void setup_part(part *p, int family, int style, float cx, float cy, float
     p->sin_a = sinf(a);
     p->ppu = radius_px;
     /* Keep outlines and stripes at least ~1.4 and 2 pixels wide so they survive 32x32. */
-    p->outline_w = fmaxf(0.11f, 0.7f / radius_px);
-    p->stripe_p = fmaxf(0.5f, 4.0f / radius_px);
+    p->outline_w = max_f(0.11f, 0.7f / radius_px);
+    p->stripe_p = max_f(0.5f, 4.0f / radius_px);
 }
 
 static float luminance(const float c[3]) {
@@ -239,8 +247,29 @@ static float coverage(const scene *s, float px, float py) {
     return (float)inside * (1.0f / (AA_GRID * AA_GRID));
 }
 
+/* Standard normals two at a time: both halves of the Box-Muller pair (imbal_rng_normal keeps
+ * only the cosine one), which halves the cost of the per-pixel noise. */
+typedef struct normal_pair_rng {
+    imbal_rng *rng;
+    float spare;
+    int has_spare;
+} normal_pair_rng;
+
+static float next_normal(normal_pair_rng *n) {
+    if (n->has_spare) {
+        n->has_spare = 0;
+        return n->spare;
+    }
+    float u1 = (float)((imbal_rng_u32(n->rng) >> 8) + 1u) * (1.0f / 16777216.0f); /* (0, 1] */
+    float u2 = imbal_rng_uniform(n->rng);
+    float rad = sqrtf(-2.0f * logf(u1)), ang = 6.28318530717958647692f * u2;
+    n->spare = rad * sinf(ang);
+    n->has_spare = 1;
+    return rad * cosf(ang);
+}
+
 static uint8_t to_byte(float v) {
-    v = fminf(fmaxf(v, 0.0f), 1.0f);
+    v = min_f(max_f(v, 0.0f), 1.0f);
     return (uint8_t)(v * 255.0f + 0.5f);
 }
 
@@ -261,6 +290,7 @@ void imbal_synth_render_unchecked(int class_id, uint64_t seed, uint64_t sample, 
     scene s;
     setup_scene(&s, &design, size, &r);
 
+    normal_pair_rng noise = {&r, 0.0f, 0};
     float half = 0.5f * (float)size;
     for (int y = 0; y < size; ++y) {
         float py = (float)y + 0.5f;
@@ -271,7 +301,7 @@ void imbal_synth_render_unchecked(int class_id, uint64_t seed, uint64_t sample, 
             uint8_t *out = rgb + ((size_t)y * (size_t)size + (size_t)x) * 3;
             for (int c = 0; c < 3; ++c) {
                 float b = bg[c] + shade;
-                float v = b + (fg[c] - b) * cov + sigma * imbal_rng_normal(&r);
+                float v = b + (fg[c] - b) * cov + sigma * next_normal(&noise);
                 out[c] = to_byte(v);
             }
         }
