@@ -12,7 +12,11 @@
  * Every class gets at least 1 training image. The test split is balanced: test_per_class each.
  *
  * Layout written: OUT/train/<class>/<index>.jpg and OUT/test/<class>/<index>.jpg, class directory
- * names whose sorted order is the class id order ("00-disc", "01-square", ...). */
+ * names whose sorted order is the class id order ("00-disc", "01-square", ...), and OUT/synth.json
+ * (options, class names, train counts). Index files are "%06lld.jpg", JPEG 4:2:0.
+ *
+ * Error messages name options as the command line does: --out, --classes, --max-per-class,
+ * --ratio, --profile, --size, --test-per-class, --quality. See docs/synth.md. */
 #ifndef IMBAL_SYNTH_H
 #define IMBAL_SYNTH_H
 
@@ -45,17 +49,22 @@ typedef struct imbal_synth_options {
 
 IMBAL_API void imbal_synth_options_default(imbal_synth_options *opts);
 
-/* The directory name of class c for K classes, e.g. "03-cross". */
+/* The directory name of class c for K classes, e.g. "03-cross": "%02d-" for K <= 100, "%03d-"
+ * above. What class c draws does not depend on K (only the width of the number does). */
 IMBAL_API imbal_status imbal_synth_class_name(imbal_ctx *ctx, int class_id, int num_classes,
                                               char *buf, int buf_len);
 
-/* Draws one image of class `class_id` into rgb (size*size*3 bytes, HWC). `sample` distinguishes
- * images (the writer uses index for train and 2^40 + index for test). */
+/* Draws one image of class `class_id` (0..999) into rgb (size*size*3 bytes, HWC). `sample`
+ * (< 2^56) distinguishes images (the writer uses index for train and 2^40 + index for test).
+ * The Philox stream is (seed, epoch = class_id, sample, IMBAL_OP_SYNTH). */
 IMBAL_API imbal_status imbal_synth_render(imbal_ctx *ctx, int class_id, uint64_t seed,
                                           uint64_t sample, int size, uint8_t *rgb);
 
 /* Writes the whole set. Existing files of the same name are replaced atomically; the output
- * directory is created if needed. */
+ * directory is created if needed. An existing non-empty OUT must hold a synth.json of an earlier
+ * run (else IMBAL_ERR_INVALID_ARGUMENT, nothing touched); then our image files that this run does
+ * not rewrite are deleted first, other files are left alone. Results do not depend on the
+ * context's thread count. */
 IMBAL_API imbal_status imbal_synth_write(imbal_ctx *ctx, const imbal_synth_options *opts);
 
 IMBAL_EXTERN_C_END
