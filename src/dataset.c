@@ -82,6 +82,26 @@ imbal_status imbal_ds_push(imbal_ctx *ctx, imbal_dataset *ds, const char *path, 
     return IMBAL_OK;
 }
 
+void imbal_ds_shrink(imbal_dataset *ds) {
+    if (ds->size > 0 && ds->size < ds->capacity) {
+        size_t n = (size_t)ds->size;
+        int64_t *off = realloc(ds->offsets, n * sizeof *off);
+        if (off) ds->offsets = off;
+        int32_t *lab = realloc(ds->labels, n * sizeof *lab);
+        if (lab) ds->labels = lab;
+        int8_t *spl = realloc(ds->splits, n * sizeof *spl);
+        if (spl) ds->splits = spl;
+        if (off && lab && spl) ds->capacity = ds->size;
+    }
+    if (ds->pool_len > 0 && ds->pool_len < ds->pool_cap) {
+        char *pool = realloc(ds->pool, ds->pool_len);
+        if (pool) {
+            ds->pool = pool;
+            ds->pool_cap = ds->pool_len;
+        }
+    }
+}
+
 imbal_status imbal_ds_add_class(imbal_ctx *ctx, imbal_dataset *ds, const char *name) {
     if (ds->num_classes == ds->class_cap) {
         int cap = ds->class_cap ? ds->class_cap * 2 : 16;

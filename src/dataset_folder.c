@@ -388,6 +388,7 @@ imbal_status imbal_dataset_open_folder(imbal_ctx *ctx, const char *dir, unsigned
     imbal_dataset *ds;
     st = imbal_ds_create(ctx, root, &ds);
     if (st == IMBAL_OK) st = scan(ctx, root, flags, ds);
+    if (st == IMBAL_OK) imbal_ds_shrink(ds);
     free(root);
     if (st != IMBAL_OK) {
         imbal_dataset_destroy(ds);

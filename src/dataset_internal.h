@@ -41,6 +41,8 @@ imbal_status imbal_ds_reserve(imbal_ctx *ctx, imbal_dataset *ds, int64_t n, size
 /* Appends a sample (path of length len, not necessarily NUL-terminated). */
 imbal_status imbal_ds_push(imbal_ctx *ctx, imbal_dataset *ds, const char *path, size_t len,
                            int32_t label, int8_t split);
+/* Gives back the slack that doubling left (best effort: a failed shrink keeps the larger block). */
+void imbal_ds_shrink(imbal_dataset *ds);
 /* Appends a class name (copied). */
 imbal_status imbal_ds_add_class(imbal_ctx *ctx, imbal_dataset *ds, const char *name);
 /* Records that sample `first_sample` onward sits on manifest row first_sample + base. */

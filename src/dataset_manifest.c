@@ -308,6 +308,7 @@ imbal_status imbal_dataset_open_manifest(imbal_ctx *ctx, const char *csv_path, u
     if (st == IMBAL_OK && ds->size == 0)
         st = imbal_fail(ctx, IMBAL_ERR_DATA, "manifest '%s' has no samples", csv_path);
     if (st == IMBAL_OK) st = assign_classes(ctx, csv_path, &t, flags, ds);
+    if (st == IMBAL_OK) imbal_ds_shrink(ds);
     imbal_csv_close(&r);
     table_free(&t);
     free(dir);
