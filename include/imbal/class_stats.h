@@ -23,7 +23,9 @@ IMBAL_API imbal_status imbal_class_stats_compute(imbal_ctx *ctx, const int64_t *
 
 /* Effective number of samples E_n = (1 - beta^n) / (1 - beta), Cui et al., "Class-Balanced Loss
  * Based on Effective Number of Samples" (CVPR 2019). beta in [0, 1); beta = 0 gives 1 (n > 0).
- * Computed with expm1/log1p so beta close to 1 keeps its precision (E_n -> n as beta -> 1). */
+ * Computed with expm1/log1p so beta close to 1 keeps its precision (E_n -> n as beta -> 1).
+ * n = 0 gives 0. n < 0 or beta outside [0, 1) (or NaN) gives NaN: there is no context to carry a
+ * message, so callers that take beta from users validate it first. */
 IMBAL_API double imbal_effective_number(int64_t n, double beta);
 
 IMBAL_EXTERN_C_END
