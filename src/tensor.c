@@ -68,10 +68,14 @@ imbal_status imbal_dtype_parse(imbal_ctx *ctx, const char *name, imbal_dtype *ou
 
 int64_t imbal_tensor_numel(const imbal_tensor *t) {
     if (!t || t->ndim < 0 || t->ndim > IMBAL_MAX_DIMS) return 0;
-    int64_t n = 1;
+    /* A zero extent anywhere makes the tensor empty, however large the others (no overflow);
+     * unsigned arithmetic keeps an unvalidated shape from being undefined behaviour. */
     for (int d = 0; d < t->ndim; ++d)
-        n *= t->shape[d];
-    return n;
+        if (t->shape[d] == 0) return 0;
+    uint64_t n = 1;
+    for (int d = 0; d < t->ndim; ++d)
+        n *= (uint64_t)t->shape[d];
+    return (int64_t)n;
 }
 
 size_t imbal_tensor_nbytes(const imbal_tensor *t) {
