@@ -17,6 +17,7 @@
 #include "half.h"
 #include "tensor.h"
 #include "npy.h"
+#include "random_fill.h"
 #include "dataset.h"
 #include "class_stats.h"
 #include "weights.h"

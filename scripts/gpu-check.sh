@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# The one command to check imbal on a GPU machine: configure a CUDA Release build, build it, show
+# the GPU, run every test (the GPU tests included: they must RUN, not skip), then run every
+# benchmark with --json into bench/results/<bench>-<gpu-slug>.jsonl. See docs/gpu.md.
+#
+#   scripts/gpu-check.sh [--build-dir DIR] [--skip-bench] [--cuda-arch ARCHS] [--prefix DIR]
+#                        [--deps-only]
+#
+# Without a package registry: if .deb/ exists in the repository root (scripts/fetch-gpu-debs.sh
+# fills it), every .deb in it is unpacked with `dpkg -x` into --prefix (default /tmp/imbal-prefix;
+# never /) and CMAKE_PREFIX_PATH, PKG_CONFIG_PATH, CPATH, LIBRARY_PATH and LD_LIBRARY_PATH point
+# at it. --deps-only stops after that, says where pkg-config finds each dependency and prints the
+# environment as export lines. IMBAL_GPU_CHECK_DRY=1 (for testing this script on a machine without
+# a GPU) turns the two no-device failures into warnings; such a run checks nothing on a GPU.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=$root/build-gpu
+skip_bench=0
+deps_only=0
+prefix=${IMBAL_PREFIX:-/tmp/imbal-prefix}
+cuda_arch=${CMAKE_CUDA_ARCHITECTURES:-90}
+jobs=$(nproc 2>/dev/null || echo 4)
+
+die() {
+    echo "gpu-check: FAILED: $*" >&2
+    exit 1
+}
+step() {
+    echo
+    echo "==== gpu-check: $*"
+}
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --build-dir)
+        build_dir=$(realpath -m "${2:?--build-dir needs a directory}")
+        shift 2
+        ;;
+    --build-dir=*)
+        build_dir=$(realpath -m "${1#*=}")
+        shift
+        ;;
+    --skip-bench)
+        skip_bench=1
+        shift
+        ;;
+    --cuda-arch)
+        cuda_arch=${2:?--cuda-arch needs a value, e.g. 90 or \"80;90\"}
+        shift 2
+        ;;
+    --cuda-arch=*)
+        cuda_arch=${1#*=}
+        shift
+        ;;
+    --prefix)
+        prefix=$(realpath -m "${2:?--prefix needs a directory}")
+        shift 2
+        ;;
+    --prefix=*)
+        prefix=$(realpath -m "${1#*=}")
+        shift
+        ;;
+    --deps-only)
+        deps_only=1
+        shift
+        ;;
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    *)
+        usage >&2
+        die "unknown option '$1'"
+        ;;
+    esac
+done
+
+# ---- dependencies from carried .deb files ------------------------------------------------------
+unpack_deb() { # dpkg -x where dpkg exists, else ar + tar (binutils comes with any compiler)
+    if command -v dpkg-deb >/dev/null; then
+        dpkg -x "$1" "$prefix"
+    else
+        local tmp
+        tmp=$(mktemp -d)
+        (cd "$tmp" && ar x "$1" && tar -xf data.tar.* -C "$prefix")
+        rm -rf "$tmp"
+    fi
+}
+
+prepend() { # prepend VAR DIR: puts DIR first in the :-list VAR if DIR exists
+    [ -d "$2" ] || return 0
+    local cur=${!1:-}
+    export "$1=$2${cur:+:$cur}"
+}
+
+setup_deb_prefix() {
+    local debs=("$root"/.deb/*.deb)
+    if [ ! -e "${debs[0]}" ]; then
+        echo "gpu-check: .deb/ is empty; using the system's packages"
+        return 0
+    fi
+    [ "$prefix" != / ] || die "refusing to unpack packages into /"
+    step "unpacking ${#debs[@]} packages from .deb/ into $prefix"
+    mkdir -p "$prefix"
+    local f d v multiarch lib
+    for f in "${debs[@]}"; do unpack_deb "$f"; done
+    # The .pc files say /usr; point them (prefix=, libdir=, includedir=, absolute paths in Libs)
+    # at the prefix. Idempotent: a rewritten path no longer starts with /usr.
+    find "$prefix" -name '*.pc' -type f -print0 |
+        xargs -0 -r sed -i -E "s#(^|[= ])/usr(/|\$)#\1$prefix/usr\2#g"
+    multiarch=$(gcc -print-multiarch 2>/dev/null || true)
+    [ -n "$multiarch" ] || multiarch=$(basename "$(ls -d "$prefix"/usr/lib/*-linux-gnu | head -n 1)")
+    lib=$prefix/usr/lib/$multiarch
+    for d in "$prefix/usr/share/pkgconfig" "$lib/openblas-pthread/pkgconfig" "$lib/pkgconfig"; do
+        prepend PKG_CONFIG_PATH "$d"
+    done
+    prepend CMAKE_PREFIX_PATH "$prefix/usr"
+    for d in "$prefix/usr/include/$multiarch/openblas-pthread" "$prefix/usr/include/$multiarch" \
+        "$prefix/usr/include"; do
+        prepend CPATH "$d"
+    done
+    for v in LIBRARY_PATH LD_LIBRARY_PATH; do
+        prepend $v "$lib/openblas-pthread"
+        prepend $v "$lib"
+    done
+    # pkg-config itself may be missing from a bare CUDA image.
+    if ! command -v pkg-config >/dev/null; then
+        [ -x "$prefix/usr/bin/pkgconf" ] || die "no pkg-config here and none in .deb/"
+        ln -sf pkgconf "$prefix/usr/bin/pkg-config"
+        prepend PATH "$prefix/usr/bin"
+    fi
+    echo "PKG_CONFIG_PATH=$PKG_CONFIG_PATH"
+    echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+}
+
+if [ -d "$root/.deb" ]; then setup_deb_prefix; fi
+
+if [ $deps_only = 1 ]; then
+    step "where pkg-config finds the dependencies"
+    missing=0
+    for m in criterion libturbojpeg libpng openblas; do
+        if pkg-config --exists "$m"; then
+            printf '%-13s libdir=%s\n' "$m" "$(pkg-config --variable=libdir "$m")"
+        else
+            printf '%-13s MISSING\n' "$m"
+            missing=1
+        fi
+    done
+    # For a shell that wants the same environment:
+    #   eval "$(scripts/gpu-check.sh --deps-only | grep ^export)"
+    for v in PATH PKG_CONFIG_PATH CMAKE_PREFIX_PATH CPATH LIBRARY_PATH LD_LIBRARY_PATH; do
+        [ -z "${!v:-}" ] || printf 'export %s=%q\n' "$v" "${!v}"
+    done
+    [ $missing = 0 ] || die "dependencies missing (see above)"
+    exit 0
+fi
+
+# ---- does a CUDA device answer? ----------------------------------------------------------------
+step "GPU"
+command -v cmake >/dev/null || die "cmake is not installed (3.25 or newer is needed)"
+nvcc=${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
+[ -x "$nvcc" ] || die "no nvcc (looked on PATH and at /usr/local/cuda/bin/nvcc): the CUDA build needs the toolkit"
+gpu_name=unknown-gpu
+if command -v nvidia-smi >/dev/null; then
+    nvidia-smi || true
+    gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1 || true)
+    [ -n "$gpu_name" ] || gpu_name=unknown-gpu
+else
+    echo "nvidia-smi is not installed"
+fi
+# A tiny CUDA runtime program, independent of imbal: without a device every GPU test would only
+# skip and the run would look green.
+probe_dir=$(mktemp -d)
+trap 'rm -rf "$probe_dir"' EXIT
+cat >"$probe_dir/probe.cu" <<'CU'
+#include <cstdio>
+#include <cuda_runtime.h>
+int main() {
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess) { std::printf("0 (%s)\n", cudaGetErrorString(e)); return 0; }
+    std::printf("%d\n", n);
+    return 0;
+}
+CU
+"$nvcc" -o "$probe_dir/probe" "$probe_dir/probe.cu" || die "nvcc cannot build a CUDA program"
+probe=$("$probe_dir/probe")
+echo "CUDA devices that answer: $probe"
+case $probe in
+0*)
+    [ "${IMBAL_GPU_CHECK_DRY:-0}" = 1 ] ||
+        die "no CUDA device answers: the GPU tests would only skip ($probe)"
+    echo "gpu-check: WARNING: no CUDA device answers; going on because IMBAL_GPU_CHECK_DRY=1"
+    ;;
+esac
+gpu_slug=$(printf '%s' "$gpu_name" | tr '[:upper:]' '[:lower:]' |
+    sed -E 's/[^a-z0-9]+/-/g; s/^-+//; s/-+$//')
+echo "GPU: $gpu_name (results slug: $gpu_slug)"
+
+# ---- build and test ----------------------------------------------------------------------------
+step "configure $build_dir (CUDA architectures: $cuda_arch)"
+cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DIMBAL_CUDA=ON \
+    "-DCMAKE_CUDA_ARCHITECTURES=$cuda_arch" || die "configure"
+step "build"
+cmake --build "$build_dir" -j "$jobs" || die "build"
+
+step "tests"
+ctest --test-dir "$build_dir" --output-on-failure -j 2 || die "some tests failed (see above)"
+
+# Every GPU test suite is named *_gpu; with a device answering none of them may skip.
+step "GPU tests must run, not skip"
+skipped=0
+for t in "$build_dir"/test_*; do
+    [ -f "$t" ] && [ -x "$t" ] || continue
+    out=$("$t" --filter='*_gpu/*' --verbose --short-filename 2>&1) ||
+        die "$(basename "$t") GPU tests failed: $out"
+    ran=$(printf '%s\n' "$out" | grep -c '^\[PASS\]' || true)
+    # Tests outside the filter are reported as "Test is disabled"; any other skip is a GPU test
+    # that found no device.
+    gpu_skips=$(printf '%s\n' "$out" | grep '^\[SKIP\]' | grep -v ': Test is disabled$' || true)
+    if [ -n "$gpu_skips" ]; then
+        printf '%s\n' "$gpu_skips"
+        skipped=1
+    fi
+    [ "$ran" = 0 ] || echo "$(basename "$t"): $ran GPU tests passed"
+done
+if [ $skipped = 1 ]; then
+    [ "${IMBAL_GPU_CHECK_DRY:-0}" = 1 ] || die "GPU tests skipped although a device answers"
+    echo "gpu-check: WARNING: GPU tests skipped (IMBAL_GPU_CHECK_DRY=1: this is no GPU check)"
+fi
+
+# ---- benchmarks --------------------------------------------------------------------------------
+if [ $skip_bench = 1 ]; then
+    step "benchmarks skipped (--skip-bench)"
+    [ "${IMBAL_GPU_CHECK_DRY:-0}" = 1 ] && echo "gpu-check: dry run finished: nothing was checked on a GPU" || echo "gpu-check: OK"
+    exit 0
+fi
+step "benchmarks"
+results=$root/bench/results
+mkdir -p "$results"
+written=()
+failed=()
+for b in "$build_dir"/bench/*; do
+    [ -f "$b" ] && [ -x "$b" ] || continue
+    name=$(basename "$b")
+    name=${name#bench_}
+    out=$results/$name-$gpu_slug.jsonl
+    echo "-- $name"
+    if "$b" --json >"$out.tmp"; then
+        mv "$out.tmp" "$out"
+        written+=("$out")
+    else
+        rm -f "$out.tmp"
+        failed+=("$name")
+    fi
+done
+[ ${#written[@]} -gt 0 ] || [ ${#failed[@]} -gt 0 ] || echo "no benchmarks under $build_dir/bench"
+[ ${#failed[@]} = 0 ] || die "benchmarks failed: ${failed[*]}"
+step "done: benchmark JSON written to"
+for f in "${written[@]}"; do echo "  $f"; done
+[ "${IMBAL_GPU_CHECK_DRY:-0}" = 1 ] && echo "gpu-check: dry run finished (IMBAL_GPU_CHECK_DRY=1): nothing was checked on a GPU" || echo "gpu-check: OK"

@@ -1,0 +1,91 @@
+/* imbal: random fills (see imbal/random_fill.h): argument checks, device dispatch and the CPU
+ * twin. The CUDA twin is kernels/random_fill.cu; both compute element j from Philox alone. */
+#include "imbal/random_fill.h"
+
+#include <math.h>
+
+#include "imbal/philox.h"
+#include "internal.h"
+#include "random_fill_cuda.h"
+
+/* Below this many elements a parallel region costs more than it saves. */
+#define FILL_PARALLEL_MIN 32768
+
+static imbal_status check_args(imbal_ctx *ctx, const char *fn, imbal_device device, uint32_t op,
+                               uint64_t first, int64_t count, const float *out, int per_block) {
+    if (count < 0)
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "%s: count %lld is negative", fn,
+                          (long long)count);
+    if (op > 255)
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "%s: op %u is not below 256", fn, op);
+    /* The Philox stream index (first + count) / per_block must stay below 2^56. */
+    uint64_t limit = (UINT64_C(1) << 56) * (uint64_t)per_block;
+    if (first > limit || (uint64_t)count > limit - first)
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
+                          "%s: first %llu + count %lld exceeds 2^%d elements", fn,
+                          (unsigned long long)first, (long long)count, per_block == 4 ? 58 : 57);
+    if (count > 0 && !out)
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "%s: out is NULL", fn);
+    return imbal_device_check(ctx, device);
+}
+
+static void uniform_cpu(int threads, uint64_t seed, uint32_t epoch, uint32_t op, uint64_t first,
+                        int64_t count, float *out) {
+    uint64_t end = first + (uint64_t)count;
+    int64_t b0 = (int64_t)(first / 4), nblocks = (int64_t)((end - 1) / 4) - b0 + 1;
+#pragma omp parallel for num_threads(threads) schedule(static) if (count >= FILL_PARALLEL_MIN)
+    for (int64_t k = 0; k < nblocks; ++k) {
+        uint64_t b = (uint64_t)(b0 + k);
+        imbal_u32x4 r = imbal_philox_block(seed, epoch, b, op, 0);
+        for (int w = 0; w < 4; ++w) {
+            uint64_t j = b * 4 + (uint64_t)w;
+            if (j >= first && j < end) out[j - first] = imbal_u32_to_unit_float(r.v[w]);
+        }
+    }
+}
+
+static void normal_cpu(int threads, uint64_t seed, uint32_t epoch, uint32_t op, uint64_t first,
+                       int64_t count, float *out) {
+#pragma omp parallel for num_threads(threads) schedule(static) if (count >= FILL_PARALLEL_MIN)
+    for (int64_t i = 0; i < count; ++i) {
+        uint64_t j = first + (uint64_t)i;
+        imbal_u32x4 r = imbal_philox_block(seed, epoch, j / 2, op, 0);
+        int w = (int)(j % 2) * 2;
+        float u1 = (float)((r.v[w] >> 8) + 1u) * (1.0f / 16777216.0f);
+        float u2 = (float)(r.v[w + 1] >> 8) * (1.0f / 16777216.0f);
+        out[i] = sqrtf(-2.0f * logf(u1)) * cosf(6.28318530717958647692f * u2);
+    }
+}
+
+imbal_status imbal_random_uniform_fill(imbal_ctx *ctx, imbal_device device, uint64_t seed,
+                                       uint32_t epoch, uint32_t op, uint64_t first, int64_t count,
+                                       float *out) {
+    imbal_status st =
+        check_args(ctx, "imbal_random_uniform_fill", device, op, first, count, out, 4);
+    if (st != IMBAL_OK || count == 0) return st;
+    if (device.kind == IMBAL_DEVICE_CPU) {
+        uniform_cpu(imbal_ctx_omp_threads(ctx), seed, epoch, op, first, count, out);
+        return IMBAL_OK;
+    }
+#ifdef IMBAL_WITH_CUDA
+    return imbal_cuda_random_uniform_fill(ctx, device.index, seed, epoch, op, first, count, out);
+#else
+    return imbal_fail(ctx, IMBAL_ERR_INTERNAL, "imbal_random_uniform_fill: CUDA without CUDA");
+#endif
+}
+
+imbal_status imbal_random_normal_fill(imbal_ctx *ctx, imbal_device device, uint64_t seed,
+                                      uint32_t epoch, uint32_t op, uint64_t first, int64_t count,
+                                      float *out) {
+    imbal_status st = check_args(ctx, "imbal_random_normal_fill", device, op, first, count, out, 2);
+    if (st != IMBAL_OK || count == 0) return st;
+    if (device.kind == IMBAL_DEVICE_CPU) {
+        normal_cpu(imbal_ctx_omp_threads(ctx), seed, epoch, op, first, count, out);
+        return IMBAL_OK;
+    }
+#ifdef IMBAL_WITH_CUDA
+    return imbal_cuda_random_normal_fill(ctx, device.index, seed, epoch, op, first, count, out);
+#else
+    return imbal_fail(ctx, IMBAL_ERR_INTERNAL, "imbal_random_normal_fill: CUDA without CUDA");
+#endif
+}
