@@ -38,13 +38,11 @@ __global__ void normal_fill_kernel(uint64_t seed, uint32_t epoch, uint32_t op, u
         uint64_t j = first + (uint64_t)i;
         imbal_u32x4 r = imbal_philox_block(seed, epoch, j / 2, op, 0);
         int w = (int)(j % 2) * 2;
-        float u1 = (float)((r.v[w] >> 8) + 1u) * (1.0f / 16777216.0f);
-        float u2 = (float)(r.v[w + 1] >> 8) * (1.0f / 16777216.0f);
-        out[i] = sqrtf(-2.0f * logf(u1)) * cosf(6.28318530717958647692f * u2);
+        out[i] = imbal_box_muller(r.v[w], r.v[w + 1]);
     }
 }
 
-int grid_for(int64_t items) {
+static int grid_for(int64_t items) {
     int64_t blocks = (items + kThreads - 1) / kThreads;
     return (int)(blocks < kMaxBlocks ? (blocks > 0 ? blocks : 1) : kMaxBlocks);
 }

@@ -184,12 +184,18 @@ IMBAL_HD uint64_t imbal_rng_below64(imbal_rng *r, uint64_t n) {
     return hi;
 }
 
-/* Standard normal by Box-Muller (one of the pair). u1 is in (0, 1] so the log is finite. The
- * float maths functions may differ in the last ulp between host and device libraries. */
-IMBAL_HD float imbal_rng_normal(imbal_rng *r) {
-    float u1 = (float)((imbal_rng_u32(r) >> 8) + 1u) * (1.0f / 16777216.0f);
-    float u2 = imbal_rng_uniform(r);
+/* Standard normal from two words by Box-Muller (one of the pair). The first uniform is in (0, 1]
+ * so the log is finite. The float maths functions may differ in the last ulp between host and
+ * device libraries; everything else is bit-identical. */
+IMBAL_HD float imbal_box_muller(uint32_t a, uint32_t b) {
+    float u1 = (float)((a >> 8) + 1u) * (1.0f / 16777216.0f);
+    float u2 = imbal_u32_to_unit_float(b);
     return sqrtf(-2.0f * logf(u1)) * cosf(6.28318530717958647692f * u2);
+}
+
+IMBAL_HD float imbal_rng_normal(imbal_rng *r) {
+    uint32_t a = imbal_rng_u32(r);
+    return imbal_box_muller(a, imbal_rng_u32(r));
 }
 
 #endif

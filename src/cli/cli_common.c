@@ -228,3 +228,61 @@ const char **cli_class_names(const imbal_dataset *ds) {
         names[c] = imbal_dataset_class_name(ds, c);
     return names;
 }
+
+cli_option_result cli_common_option(int c, const char *usage, cli_common_opts *o) {
+    switch (c) {
+    case CLI_OPT_COUNTS:
+        o->counts = optarg;
+        return CLI_OPTION_TAKEN;
+    case CLI_OPT_SPLIT:
+        o->split = optarg;
+        return CLI_OPTION_TAKEN;
+    case CLI_OPT_MERGE:
+        o->merge = optarg;
+        return CLI_OPTION_TAKEN;
+    case CLI_OPT_ALLOW_EMPTY:
+        o->flags |= IMBAL_INDEX_ALLOW_EMPTY_CLASSES;
+        return CLI_OPTION_TAKEN;
+    case CLI_OPT_JSON:
+        o->json = 1;
+        return CLI_OPTION_TAKEN;
+    case CLI_OPT_HELP:
+        fputs(usage, stdout);
+        return CLI_OPTION_HELP;
+    default:
+        return CLI_OPTION_OTHER;
+    }
+}
+
+int cli_session_open(const char *cmd, const char *path, const cli_common_opts *o,
+                     const char *split_override, cli_session *s) {
+    memset(s, 0, sizeof *s);
+    if (imbal_ctx_create(&s->ctx) != IMBAL_OK) return cli_fail(cmd, NULL);
+    int rc =
+        cli_open_source(cmd, s->ctx, path, o->counts, split_override ? split_override : o->split,
+                        o->merge, o->flags, &s->src);
+    if (rc != CLI_EXIT_OK) {
+        cli_session_close(s);
+        return rc;
+    }
+    s->num_classes = imbal_dataset_num_classes(s->src.ds);
+    s->counts = calloc((size_t)s->num_classes + 1, sizeof *s->counts);
+    if (!s->counts) {
+        cli_session_close(s);
+        fprintf(stderr, "imbal %s: out of memory\n", cmd);
+        return CLI_EXIT_FAIL;
+    }
+    if (imbal_dataset_class_counts(s->ctx, s->src.ds, IMBAL_SPLIT_NONE, s->counts) != IMBAL_OK) {
+        rc = cli_fail(cmd, s->ctx);
+        cli_session_close(s);
+        return rc;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_session_close(cli_session *s) {
+    if (s->src.all) cli_close_source(&s->src);
+    free(s->counts);
+    imbal_ctx_destroy(s->ctx);
+    memset(s, 0, sizeof *s);
+}

@@ -56,6 +56,54 @@ int cli_open_source(const char *cmd, imbal_ctx *ctx, const char *path, const cha
                     const char *split_text, const char *merge_map, unsigned flags, cli_source *src);
 void cli_close_source(cli_source *src);
 
+/* Options shared by the commands that read a dataset, as long-only codes past the char range. */
+enum {
+    CLI_OPT_COUNTS = 256,
+    CLI_OPT_SPLIT,
+    CLI_OPT_MERGE,
+    CLI_OPT_ALLOW_EMPTY,
+    CLI_OPT_JSON,
+    CLI_OPT_HELP = 'h'
+};
+#define CLI_SOURCE_OPTIONS                                                                         \
+    {"counts", required_argument, 0, CLI_OPT_COUNTS},                                              \
+        {"split", required_argument, 0, CLI_OPT_SPLIT},                                            \
+        {"merge", required_argument, 0, CLI_OPT_MERGE}, {                                          \
+        "allow-empty", no_argument, 0, CLI_OPT_ALLOW_EMPTY                                         \
+    }
+#define CLI_COMMON_OPTIONS                                                                         \
+    {"json", no_argument, 0, CLI_OPT_JSON}, {                                                      \
+        "help", no_argument, 0, CLI_OPT_HELP                                                       \
+    }
+
+typedef struct cli_common_opts {
+    const char *counts, *split, *merge;
+    unsigned flags; /* IMBAL_INDEX_* */
+    int json;
+} cli_common_opts;
+
+typedef enum cli_option_result {
+    CLI_OPTION_OTHER = 0, /* not a shared option: the command handles it */
+    CLI_OPTION_TAKEN = 1,
+    CLI_OPTION_HELP = 2 /* --help: usage was printed, the command returns CLI_EXIT_OK */
+} cli_option_result;
+
+cli_option_result cli_common_option(int c, const char *usage, cli_common_opts *o);
+
+/* What a dataset command works with: a context, its source, and the class counts of src.ds. */
+typedef struct cli_session {
+    imbal_ctx *ctx;
+    cli_source src;
+    int64_t *counts;
+    int num_classes;
+} cli_session;
+
+/* Creates the context, opens the source (split_override replaces o->split when not NULL) and
+ * counts the classes; prints any error and returns the exit code. */
+int cli_session_open(const char *cmd, const char *path, const cli_common_opts *o,
+                     const char *split_override, cli_session *s);
+void cli_session_close(cli_session *s);
+
 /* The class names of a dataset as an array (pointers into the dataset); malloc'd. */
 const char **cli_class_names(const imbal_dataset *ds);
 

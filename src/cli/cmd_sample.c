@@ -47,15 +47,17 @@ static const char usage[] =
     "...]}\n";
 
 typedef struct sample_args {
-    const char *sampler, *then, *counts, *split, *merge, *weights, *repeat, *indices_out;
+    const char *sampler, *then, *weights, *repeat, *indices_out;
+    cli_common_opts common;
     int64_t epochs, batch, num_samples, switch_epoch;
     uint64_t seed;
     double q, ratio, beta, power, repeat_threshold;
-    int have_q, json;
+    int have_q;
 } sample_args;
 
 static int parse_args(int argc, char **argv, sample_args *a, const char **path) {
-    static const struct option longopts[] = {{"sampler", required_argument, 0, 'S'},
+    static const struct option longopts[] = {CLI_SOURCE_OPTIONS,
+                                             {"sampler", required_argument, 0, 'S'},
                                              {"epochs", required_argument, 0, 'E'},
                                              {"seed", required_argument, 0, 's'},
                                              {"batch", required_argument, 0, 'B'},
@@ -69,12 +71,8 @@ static int parse_args(int argc, char **argv, sample_args *a, const char **path) 
                                              {"power", required_argument, 0, 'p'},
                                              {"then", required_argument, 0, 't'},
                                              {"switch-epoch", required_argument, 0, 'X'},
-                                             {"counts", required_argument, 0, 'c'},
-                                             {"split", required_argument, 0, 'x'},
-                                             {"merge", required_argument, 0, 'm'},
                                              {"indices-out", required_argument, 0, 'o'},
-                                             {"json", no_argument, 0, 'j'},
-                                             {"help", no_argument, 0, 'h'},
+                                             CLI_COMMON_OPTIONS,
                                              {0, 0, 0, 0}};
     const char *cmd = "sample";
     memset(a, 0, sizeof *a);
@@ -82,6 +80,9 @@ static int parse_args(int argc, char **argv, sample_args *a, const char **path) 
     a->repeat_threshold = -1;
     int c;
     while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
+        cli_option_result r = cli_common_option(c, usage, &a->common);
+        if (r == CLI_OPTION_HELP) return -1;
+        if (r == CLI_OPTION_TAKEN) continue;
         int bad = 0;
         switch (c) {
         case 'S':
@@ -128,24 +129,9 @@ static int parse_args(int argc, char **argv, sample_args *a, const char **path) 
         case 'X':
             bad = cli_parse_i64(cmd, "--switch-epoch", optarg, 0, UINT32_MAX, &a->switch_epoch);
             break;
-        case 'c':
-            a->counts = optarg;
-            break;
-        case 'x':
-            a->split = optarg;
-            break;
-        case 'm':
-            a->merge = optarg;
-            break;
         case 'o':
             a->indices_out = optarg;
             break;
-        case 'j':
-            a->json = 1;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return -1;
         default:
             return CLI_EXIT_USAGE;
         }
@@ -250,7 +236,7 @@ static void print_epoch_text(int64_t epoch, int64_t len, int64_t seen, int64_t n
 
 /* Runs the epochs and prints the report; returns an exit code. */
 static int run_epochs(const char *cmd, imbal_ctx *ctx, const imbal_sampler *s, const sample_args *a,
-                      const imbal_dataset *ds, const int64_t *counts, json_writer *w) {
+                      const imbal_dataset *ds, json_writer *w) {
     int k = imbal_dataset_num_classes(ds);
     int64_t n = imbal_dataset_size(ds);
     const int32_t *labels = imbal_dataset_labels(ds);
@@ -294,7 +280,6 @@ static int run_epochs(const char *cmd, imbal_ctx *ctx, const imbal_sampler *s, c
             print_epoch_text(e, len, seen, n, hist, k);
         }
     }
-    (void)counts;
     rc = CLI_EXIT_OK;
 done:
     free(seen_map);
@@ -307,26 +292,17 @@ int cmd_sample(int argc, char **argv) {
     sample_args a;
     int rc = parse_args(argc, argv, &a, &path);
     if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
-    imbal_ctx *ctx;
-    if (imbal_ctx_create(&ctx) != IMBAL_OK) return cli_fail(cmd, NULL);
-    cli_source src;
-    rc = cli_open_source(cmd, ctx, path, a.counts, a.split, a.merge, 0, &src);
-    if (rc != CLI_EXIT_OK) {
-        imbal_ctx_destroy(ctx);
-        return rc;
-    }
-    int k = imbal_dataset_num_classes(src.ds);
-    int64_t *counts = calloc((size_t)k, sizeof *counts);
+    cli_session ss;
+    rc = cli_session_open(cmd, path, &a.common, NULL, &ss);
+    if (rc != CLI_EXIT_OK) return rc;
+    imbal_ctx *ctx = ss.ctx;
+    const cli_source src = ss.src;
+    const int64_t *counts = ss.counts;
+    int k = ss.num_classes;
     sample_plan plan;
     memset(&plan, 0, sizeof plan);
     imbal_sampler *s = NULL;
     const imbal_sampler_config *cfg = &plan.main;
-    rc = CLI_EXIT_FAIL;
-    if (!counts) goto done;
-    if (imbal_dataset_class_counts(ctx, src.ds, IMBAL_SPLIT_NONE, counts) != IMBAL_OK) {
-        rc = cli_fail(cmd, ctx);
-        goto done;
-    }
     rc = configure(cmd, ctx, a.sampler, &a, src.ds, counts, &plan, &plan.main);
     if (rc == CLI_EXIT_OK && a.then)
         rc = configure(cmd, ctx, a.then, &a, src.ds, counts, &plan, &plan.then);
@@ -345,7 +321,7 @@ int cmd_sample(int argc, char **argv) {
         goto done;
     }
     json_writer w;
-    if (a.json) {
+    if (a.common.json) {
         json_begin(&w, stdout);
         json_object_begin(&w);
         json_kv_string(&w, "sampler", a.sampler);
@@ -369,18 +345,16 @@ int cmd_sample(int argc, char **argv) {
                a.then ? " then " : "", a.then ? a.then : "", (unsigned long long)a.seed,
                (long long)imbal_dataset_size(src.ds), k, src.split);
     }
-    rc = run_epochs(cmd, ctx, s, &a, src.ds, counts, a.json ? &w : NULL);
-    if (a.json && rc == CLI_EXIT_OK) {
+    rc = run_epochs(cmd, ctx, s, &a, src.ds, a.common.json ? &w : NULL);
+    if (a.common.json && rc == CLI_EXIT_OK) {
         json_array_end(&w);
         json_object_end(&w);
         json_end(&w);
     }
 done:
     imbal_sampler_destroy(s);
-    free(counts);
     free(plan.class_weights);
     free(plan.repeat);
-    cli_close_source(&src);
-    imbal_ctx_destroy(ctx);
+    cli_session_close(&ss);
     return rc;
 }

@@ -24,53 +24,8 @@ static const char usage[] =
     "  --allow-empty   keep classes without images\n"
     "  --json          print the per-class counts of each split as JSON\n";
 
-int cmd_split(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"out", required_argument, 0, 'o'},   {"train", required_argument, 0, 't'},
-        {"val", required_argument, 0, 'v'},   {"test", required_argument, 0, 'T'},
-        {"seed", required_argument, 0, 's'},  {"merge", required_argument, 0, 'm'},
-        {"allow-empty", no_argument, 0, 'e'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
-    const char *cmd = "split", *out = NULL, *merge = NULL;
-    double frac[3] = {NAN, NAN, NAN};
-    static const char *const frac_opt[3] = {"--train", "--val", "--test"};
-    uint64_t seed = 0;
-    int json = 0, c;
-    unsigned flags = 0;
-    while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
-        int fi = c == 't' ? 0 : c == 'v' ? 1 : c == 'T' ? 2 : -1;
-        if (fi >= 0) {
-            if (cli_parse_double(cmd, frac_opt[fi], optarg, 0.0, 1.0, &frac[fi]))
-                return CLI_EXIT_USAGE;
-            continue;
-        }
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case 's':
-            if (cli_parse_u64(cmd, "--seed", optarg, &seed)) return CLI_EXIT_USAGE;
-            break;
-        case 'm':
-            merge = optarg;
-            break;
-        case 'e':
-            flags |= IMBAL_INDEX_ALLOW_EMPTY_CLASSES;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        default:
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) return cli_usage_error(cmd, "missing the dataset (directory or manifest)");
-    if (argc - optind > 1)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-    if (!out) return cli_usage_error(cmd, "--out MANIFEST.csv is required");
+/* Fractions not given share what the given ones leave; none given means 0.8/0.1/0.1. */
+static int complete_fractions(const char *cmd, double frac[3]) {
     int given = 0;
     double sum = 0;
     for (int i = 0; i < 3; ++i)
@@ -82,29 +37,13 @@ int cmd_split(int argc, char **argv) {
         for (int i = 0; i < 3; ++i)
             if (isnan(frac[i])) frac[i] = (1.0 - sum) / (3 - given);
     }
-    imbal_ctx *ctx;
-    if (imbal_ctx_create(&ctx) != IMBAL_OK) return cli_fail(cmd, NULL);
-    cli_source src;
-    int rc = cli_open_source(cmd, ctx, argv[optind], NULL, "all", merge, flags, &src);
-    if (rc != CLI_EXIT_OK) {
-        imbal_ctx_destroy(ctx);
-        return rc;
-    }
-    int k = imbal_dataset_num_classes(src.ds);
-    int64_t *counts = calloc((size_t)k * 3, sizeof *counts);
-    rc = CLI_EXIT_FAIL;
-    if (!counts) goto done;
-    if (imbal_dataset_split(ctx, src.ds, frac[0], frac[1], frac[2], seed) != IMBAL_OK ||
-        imbal_dataset_write_manifest(ctx, src.ds, out) != IMBAL_OK) {
-        rc = cli_fail(cmd, ctx);
-        goto done;
-    }
-    for (int s = 0; s < 3; ++s)
-        if (imbal_dataset_class_counts(ctx, src.ds, (imbal_split)s, counts + (size_t)s * k) !=
-            IMBAL_OK) {
-            rc = cli_fail(cmd, ctx);
-            goto done;
-        }
+    return CLI_EXIT_OK;
+}
+
+static void print_split(const cli_session *s, const char *out, uint64_t seed, const double *frac,
+                        const int64_t *counts, int json) {
+    int k = s->num_classes;
+    const imbal_dataset *ds = s->src.ds;
     if (json) {
         json_writer w;
         json_begin(&w, stdout);
@@ -115,25 +54,82 @@ int cmd_split(int argc, char **argv) {
         json_key(&w, "classes");
         json_array_begin(&w);
         for (int i = 0; i < k; ++i)
-            json_string(&w, imbal_dataset_class_name(src.ds, i));
+            json_string(&w, imbal_dataset_class_name(ds, i));
         json_array_end(&w);
         json_kv_int_array(&w, "train", counts, k);
         json_kv_int_array(&w, "val", counts + k, k);
         json_kv_int_array(&w, "test", counts + 2 * k, k);
         json_object_end(&w);
         json_end(&w);
-    } else {
-        printf("wrote %s (seed %llu, fractions %g/%g/%g)\n\n%5s  %-24s %8s %8s %8s\n", out,
-               (unsigned long long)seed, frac[0], frac[1], frac[2], "id", "class", "train", "val",
-               "test");
-        for (int i = 0; i < k; ++i)
-            printf("%5d  %-24.24s %8lld %8lld %8lld\n", i, imbal_dataset_class_name(src.ds, i),
-                   (long long)counts[i], (long long)counts[k + i], (long long)counts[2 * k + i]);
+        return;
     }
+    printf("wrote %s (seed %llu, fractions %g/%g/%g)\n\n%5s  %-24s %8s %8s %8s\n", out,
+           (unsigned long long)seed, frac[0], frac[1], frac[2], "id", "class", "train", "val",
+           "test");
+    for (int i = 0; i < k; ++i)
+        printf("%5d  %-24.24s %8lld %8lld %8lld\n", i, imbal_dataset_class_name(ds, i),
+               (long long)counts[i], (long long)counts[k + i], (long long)counts[2 * k + i]);
+}
+
+int cmd_split(int argc, char **argv) {
+    static const struct option longopts[] = {{"out", required_argument, 0, 'o'},
+                                             {"train", required_argument, 0, 't'},
+                                             {"val", required_argument, 0, 'v'},
+                                             {"test", required_argument, 0, 'T'},
+                                             {"seed", required_argument, 0, 's'},
+                                             {"merge", required_argument, 0, CLI_OPT_MERGE},
+                                             {"allow-empty", no_argument, 0, CLI_OPT_ALLOW_EMPTY},
+                                             CLI_COMMON_OPTIONS,
+                                             {0, 0, 0, 0}};
+    static const char *const frac_opt[3] = {"--train", "--val", "--test"};
+    const char *cmd = "split", *out = NULL;
+    cli_common_opts o = {0};
+    double frac[3] = {NAN, NAN, NAN};
+    uint64_t seed = 0;
+    int c;
+    while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
+        cli_option_result r = cli_common_option(c, usage, &o);
+        if (r == CLI_OPTION_HELP) return CLI_EXIT_OK;
+        if (r == CLI_OPTION_TAKEN) continue;
+        int fi = c == 't' ? 0 : c == 'v' ? 1 : c == 'T' ? 2 : -1;
+        int bad = 0;
+        if (fi >= 0)
+            bad = cli_parse_double(cmd, frac_opt[fi], optarg, 0.0, 1.0, &frac[fi]);
+        else if (c == 's')
+            bad = cli_parse_u64(cmd, "--seed", optarg, &seed);
+        else if (c == 'o')
+            out = optarg;
+        else
+            bad = 1;
+        if (bad) return CLI_EXIT_USAGE;
+    }
+    if (optind >= argc) return cli_usage_error(cmd, "missing the dataset (directory or manifest)");
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    if (!out) return cli_usage_error(cmd, "--out MANIFEST.csv is required");
+    if (complete_fractions(cmd, frac) != CLI_EXIT_OK) return CLI_EXIT_USAGE;
+    cli_session s;
+    int rc = cli_session_open(cmd, argv[optind], &o, "all", &s);
+    if (rc != CLI_EXIT_OK) return rc;
+    int k = s.num_classes;
+    int64_t *counts = calloc((size_t)k * 3, sizeof *counts);
+    rc = CLI_EXIT_FAIL;
+    if (!counts) goto done;
+    if (imbal_dataset_split(s.ctx, s.src.ds, frac[0], frac[1], frac[2], seed) != IMBAL_OK ||
+        imbal_dataset_write_manifest(s.ctx, s.src.ds, out) != IMBAL_OK) {
+        rc = cli_fail(cmd, s.ctx);
+        goto done;
+    }
+    for (int i = 0; i < 3; ++i)
+        if (imbal_dataset_class_counts(s.ctx, s.src.ds, (imbal_split)i, counts + (size_t)i * k) !=
+            IMBAL_OK) {
+            rc = cli_fail(cmd, s.ctx);
+            goto done;
+        }
+    print_split(&s, out, seed, frac, counts, o.json);
     rc = CLI_EXIT_OK;
 done:
     free(counts);
-    cli_close_source(&src);
-    imbal_ctx_destroy(ctx);
+    cli_session_close(&s);
     return rc;
 }

@@ -80,76 +80,43 @@ static void print_json(const cli_source *src, const char *source, const int64_t 
 
 int cmd_stats(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"counts", required_argument, 0, 'c'}, {"split", required_argument, 0, 's'},
-        {"beta", required_argument, 0, 'b'},   {"merge", required_argument, 0, 'm'},
-        {"allow-empty", no_argument, 0, 'e'},  {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *cmd = "stats", *counts_text = NULL, *split = NULL, *merge = NULL;
+        CLI_SOURCE_OPTIONS, {"beta", required_argument, 0, 'b'}, CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    const char *cmd = "stats";
+    cli_common_opts o = {0};
     double beta = -1;
-    int json = 0, c;
-    unsigned flags = 0;
+    int c;
     while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
-        switch (c) {
-        case 'c':
-            counts_text = optarg;
-            break;
-        case 's':
-            split = optarg;
-            break;
-        case 'b':
-            if (cli_parse_double(cmd, "--beta", optarg, 0.0, 0.999999999999, &beta))
-                return CLI_EXIT_USAGE;
-            break;
-        case 'm':
-            merge = optarg;
-            break;
-        case 'e':
-            flags |= IMBAL_INDEX_ALLOW_EMPTY_CLASSES;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        default:
+        cli_option_result r = cli_common_option(c, usage, &o);
+        if (r == CLI_OPTION_HELP) return CLI_EXIT_OK;
+        if (r == CLI_OPTION_TAKEN) continue;
+        if (c != 'b' || cli_parse_double(cmd, "--beta", optarg, 0.0, 0.999999999999, &beta))
             return CLI_EXIT_USAGE;
-        }
     }
     if (argc - optind > 1)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
     const char *path = optind < argc ? argv[optind] : NULL;
-    imbal_ctx *ctx;
-    if (imbal_ctx_create(&ctx) != IMBAL_OK) return cli_fail(cmd, NULL);
-    cli_source src;
-    int rc = cli_open_source(cmd, ctx, path, counts_text, split, merge, flags, &src);
-    if (rc != CLI_EXIT_OK) {
-        imbal_ctx_destroy(ctx);
-        return rc;
-    }
-    int k = imbal_dataset_num_classes(src.ds);
-    int64_t *counts = calloc((size_t)k, sizeof *counts);
+    cli_session s;
+    int rc = cli_session_open(cmd, path, &o, NULL, &s);
+    if (rc != CLI_EXIT_OK) return rc;
+    int k = s.num_classes;
     double *eff = beta >= 0 ? calloc((size_t)k, sizeof *eff) : NULL;
     imbal_class_stats st;
     rc = CLI_EXIT_FAIL;
-    if (!counts || (beta >= 0 && !eff)) goto done;
-    if (imbal_dataset_class_counts(ctx, src.ds, IMBAL_SPLIT_NONE, counts) != IMBAL_OK ||
-        imbal_class_stats_compute(ctx, counts, k, &st) != IMBAL_OK) {
-        rc = cli_fail(cmd, ctx);
+    if (beta >= 0 && !eff) goto done;
+    if (imbal_class_stats_compute(s.ctx, s.counts, k, &st) != IMBAL_OK) {
+        rc = cli_fail(cmd, s.ctx);
         goto done;
     }
     for (int i = 0; eff && i < k; ++i)
-        eff[i] = imbal_effective_number(counts[i], beta);
+        eff[i] = imbal_effective_number(s.counts[i], beta);
     const char *source = path ? path : "--counts";
-    if (json)
-        print_json(&src, source, counts, &st, eff, beta);
+    if (o.json)
+        print_json(&s.src, source, s.counts, &st, eff, beta);
     else
-        print_table(&src, source, counts, &st, eff);
+        print_table(&s.src, source, s.counts, &st, eff);
     rc = CLI_EXIT_OK;
 done:
-    free(counts);
     free(eff);
-    cli_close_source(&src);
-    imbal_ctx_destroy(ctx);
+    cli_session_close(&s);
     return rc;
 }

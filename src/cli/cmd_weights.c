@@ -34,136 +34,118 @@ static const char usage[] =
     "  --allow-empty     index classes without images (use with --zero-empty)\n"
     "  --json            print {\"scheme\", \"classes\", \"counts\", \"weights\", ...}\n";
 
-int cmd_weights(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"counts", required_argument, 0, 'c'}, {"scheme", required_argument, 0, 'x'},
-        {"beta", required_argument, 0, 'b'},   {"power", required_argument, 0, 'p'},
-        {"manual", required_argument, 0, 'm'}, {"zero-empty", no_argument, 0, 'z'},
-        {"split", required_argument, 0, 's'},  {"merge", required_argument, 0, 'M'},
-        {"allow-empty", no_argument, 0, 'e'},  {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *cmd = "weights", *counts_text = NULL, *scheme = NULL, *manual = NULL;
-    const char *split = NULL, *merge = NULL;
-    imbal_weight_options opts;
-    imbal_weight_options_default(&opts);
-    int json = 0, c;
-    unsigned flags = 0;
-    while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
-        switch (c) {
-        case 'c':
-            counts_text = optarg;
-            break;
-        case 'x':
-            scheme = optarg;
-            break;
-        case 'b':
-            if (cli_parse_double(cmd, "--beta", optarg, 0.0, 0.999999999999, &opts.beta))
-                return CLI_EXIT_USAGE;
-            break;
-        case 'p':
-            if (cli_parse_double(cmd, "--power", optarg, 0.0, 1e6, &opts.power))
-                return CLI_EXIT_USAGE;
-            break;
-        case 'm':
-            manual = optarg;
-            break;
-        case 'z':
-            opts.zero_weight_for_empty = 1;
-            break;
-        case 's':
-            split = optarg;
-            break;
-        case 'M':
-            merge = optarg;
-            break;
-        case 'e':
-            flags |= IMBAL_INDEX_ALLOW_EMPTY_CLASSES;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return CLI_EXIT_OK;
-        default:
-            return CLI_EXIT_USAGE;
-        }
+/* Parses one weights-specific option into opts; returns nonzero on a bad value. */
+static int weights_option(int c, imbal_weight_options *opts, const char **scheme,
+                          const char **manual) {
+    const char *cmd = "weights";
+    switch (c) {
+    case 'x':
+        *scheme = optarg;
+        return 0;
+    case 'm':
+        *manual = optarg;
+        return 0;
+    case 'z':
+        opts->zero_weight_for_empty = 1;
+        return 0;
+    case 'b':
+        return cli_parse_double(cmd, "--beta", optarg, 0.0, 0.999999999999, &opts->beta);
+    case 'p':
+        return cli_parse_double(cmd, "--power", optarg, 0.0, 1e6, &opts->power);
+    default:
+        return 1;
     }
-    if (argc - optind > 1)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-    if (!scheme) return cli_usage_error(cmd, "--scheme NAME is required");
-    imbal_ctx *ctx;
-    if (imbal_ctx_create(&ctx) != IMBAL_OK) return cli_fail(cmd, NULL);
-    if (imbal_weight_scheme_parse(ctx, scheme, &opts.scheme) != IMBAL_OK) {
-        int rc = cli_usage_error(cmd, "%s", imbal_ctx_error(ctx));
-        imbal_ctx_destroy(ctx);
-        return rc;
-    }
-    if ((opts.scheme == IMBAL_WEIGHTS_MANUAL) != (manual != NULL)) {
-        imbal_ctx_destroy(ctx);
-        return cli_usage_error(cmd, manual ? "--manual goes with --scheme manual"
-                                           : "--scheme manual needs --manual SPEC");
-    }
-    const char *path = optind < argc ? argv[optind] : NULL;
-    cli_source src;
-    int rc = cli_open_source(cmd, ctx, path, counts_text, split, merge, flags, &src);
-    if (rc != CLI_EXIT_OK) {
-        imbal_ctx_destroy(ctx);
-        return rc;
-    }
-    int k = imbal_dataset_num_classes(src.ds);
-    int64_t *counts = calloc((size_t)k, sizeof *counts);
-    double *weights = calloc((size_t)k, sizeof *weights), *manual_w = NULL;
-    const char **names = cli_class_names(src.ds);
-    rc = CLI_EXIT_FAIL;
-    if (!counts || !weights || !names) goto done;
-    if (manual) {
-        manual_w = calloc((size_t)k, sizeof *manual_w);
-        if (!manual_w) goto done;
-        if (imbal_weights_parse_manual(ctx, manual, names, k, manual_w) != IMBAL_OK) {
-            rc = cli_fail(cmd, ctx);
-            goto done;
-        }
-        opts.manual = manual_w;
-    }
-    if (imbal_dataset_class_counts(ctx, src.ds, IMBAL_SPLIT_NONE, counts) != IMBAL_OK ||
-        imbal_class_weights(ctx, counts, k, names, &opts, weights) != IMBAL_OK) {
-        rc = cli_fail(cmd, ctx);
-        goto done;
-    }
+}
+
+static void print_weights(const cli_session *s, const imbal_weight_options *opts,
+                          const char **names, const double *weights, int json) {
+    int k = s->num_classes;
     if (json) {
         json_writer w;
         json_begin(&w, stdout);
         json_object_begin(&w);
-        json_kv_string(&w, "scheme", imbal_weight_scheme_name(opts.scheme));
-        json_kv_double(&w, "beta", opts.beta);
-        json_kv_double(&w, "power", opts.power);
-        json_kv_string(&w, "split", src.split);
+        json_kv_string(&w, "scheme", imbal_weight_scheme_name(opts->scheme));
+        json_kv_double(&w, "beta", opts->beta);
+        json_kv_double(&w, "power", opts->power);
+        json_kv_string(&w, "split", s->src.split);
         json_key(&w, "classes");
         json_array_begin(&w);
         for (int i = 0; i < k; ++i)
             json_string(&w, names[i]);
         json_array_end(&w);
-        json_kv_int_array(&w, "counts", counts, k);
+        json_kv_int_array(&w, "counts", s->counts, k);
         json_kv_double_array(&w, "weights", weights, k);
         json_object_end(&w);
         json_end(&w);
-    } else {
-        printf("scheme: %s", imbal_weight_scheme_name(opts.scheme));
-        if (opts.scheme == IMBAL_WEIGHTS_ENS) printf(" (beta %g)", opts.beta);
-        if (opts.power != 1.0) printf(", power %g", opts.power);
-        printf(", split: %s\n\n%5s  %-24s %10s %14s\n", src.split, "id", "class", "count",
-               "weight");
-        for (int i = 0; i < k; ++i)
-            printf("%5d  %-24.24s %10lld %14.6g\n", i, names[i], (long long)counts[i], weights[i]);
+        return;
     }
+    printf("scheme: %s", imbal_weight_scheme_name(opts->scheme));
+    if (opts->scheme == IMBAL_WEIGHTS_ENS) printf(" (beta %g)", opts->beta);
+    if (opts->power != 1.0) printf(", power %g", opts->power);
+    printf(", split: %s\n\n%5s  %-24s %10s %14s\n", s->src.split, "id", "class", "count", "weight");
+    for (int i = 0; i < k; ++i)
+        printf("%5d  %-24.24s %10lld %14.6g\n", i, names[i], (long long)s->counts[i], weights[i]);
+}
+
+int cmd_weights(int argc, char **argv) {
+    static const struct option longopts[] = {CLI_SOURCE_OPTIONS,
+                                             {"scheme", required_argument, 0, 'x'},
+                                             {"beta", required_argument, 0, 'b'},
+                                             {"power", required_argument, 0, 'p'},
+                                             {"manual", required_argument, 0, 'm'},
+                                             {"zero-empty", no_argument, 0, 'z'},
+                                             CLI_COMMON_OPTIONS,
+                                             {0, 0, 0, 0}};
+    const char *cmd = "weights", *scheme = NULL, *manual = NULL;
+    cli_common_opts o = {0};
+    imbal_weight_options opts;
+    imbal_weight_options_default(&opts);
+    int c;
+    while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
+        cli_option_result r = cli_common_option(c, usage, &o);
+        if (r == CLI_OPTION_HELP) return CLI_EXIT_OK;
+        if (r == CLI_OPTION_OTHER && weights_option(c, &opts, &scheme, &manual))
+            return CLI_EXIT_USAGE;
+    }
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    if (!scheme) return cli_usage_error(cmd, "--scheme NAME is required");
+    imbal_ctx *pctx;
+    if (imbal_ctx_create(&pctx) != IMBAL_OK) return cli_fail(cmd, NULL);
+    imbal_status parsed = imbal_weight_scheme_parse(pctx, scheme, &opts.scheme);
+    if (parsed != IMBAL_OK) cli_usage_error(cmd, "%s", imbal_ctx_error(pctx));
+    imbal_ctx_destroy(pctx);
+    if (parsed != IMBAL_OK) return CLI_EXIT_USAGE;
+    if ((opts.scheme == IMBAL_WEIGHTS_MANUAL) != (manual != NULL))
+        return cli_usage_error(cmd, manual ? "--manual goes with --scheme manual"
+                                           : "--scheme manual needs --manual SPEC");
+    cli_session s;
+    int rc = cli_session_open(cmd, optind < argc ? argv[optind] : NULL, &o, NULL, &s);
+    if (rc != CLI_EXIT_OK) return rc;
+    int k = s.num_classes;
+    double *weights = calloc((size_t)k, sizeof *weights), *manual_w = NULL;
+    const char **names = cli_class_names(s.src.ds);
+    rc = CLI_EXIT_FAIL;
+    if (!weights || !names) goto done;
+    if (manual) {
+        manual_w = calloc((size_t)k, sizeof *manual_w);
+        if (!manual_w) goto done;
+        if (imbal_weights_parse_manual(s.ctx, manual, names, k, manual_w) != IMBAL_OK) {
+            rc = cli_fail(cmd, s.ctx);
+            goto done;
+        }
+        opts.manual = manual_w;
+    }
+    if (imbal_class_weights(s.ctx, s.counts, k, names, &opts, weights) != IMBAL_OK) {
+        rc = cli_fail(cmd, s.ctx);
+        goto done;
+    }
+    print_weights(&s, &opts, names, weights, o.json);
     rc = CLI_EXIT_OK;
 done:
-    free(counts);
     free(weights);
     free(manual_w);
     free(names);
-    cli_close_source(&src);
-    imbal_ctx_destroy(ctx);
+    cli_session_close(&s);
     return rc;
 }
