@@ -152,46 +152,41 @@ void imbal_log(imbal_ctx *ctx, imbal_log_level level, const char *fmt, ...) {
     ctx->log_fn(ctx->log_user, level, buf);
 }
 
-static int mul_overflows(size_t a, size_t b, size_t *out) {
-    if (a != 0 && b > SIZE_MAX / a) return 1;
-    *out = a * b;
-    return 0;
+/* count * size in bytes, or 0 after reporting an overflow on ctx (a zero-byte request is
+ * rounded up to 1 so malloc never returns NULL for it). */
+static size_t checked_bytes(imbal_ctx *ctx, size_t count, size_t size, const char *what) {
+    if (count != 0 && size > SIZE_MAX / count) {
+        imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu bytes overflows", what, count,
+                   size);
+        return 0;
+    }
+    return count * size ? count * size : 1;
+}
+
+static void *out_of_memory(imbal_ctx *ctx, const char *what, size_t bytes) {
+    imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", what, bytes);
+    return NULL;
 }
 
 void *imbal_xmalloc(imbal_ctx *ctx, size_t count, size_t size, const char *what) {
-    size_t bytes;
-    if (mul_overflows(count, size, &bytes)) {
-        imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu bytes overflows", what, count,
-                   size);
-        return NULL;
-    }
-    void *p = malloc(bytes ? bytes : 1);
-    if (!p) imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", what, bytes);
-    return p;
+    size_t bytes = checked_bytes(ctx, count, size, what);
+    if (!bytes) return NULL;
+    void *p = malloc(bytes);
+    return p ? p : out_of_memory(ctx, what, bytes);
 }
 
 void *imbal_xcalloc(imbal_ctx *ctx, size_t count, size_t size, const char *what) {
-    size_t bytes;
-    if (mul_overflows(count, size, &bytes)) {
-        imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu bytes overflows", what, count,
-                   size);
-        return NULL;
-    }
-    void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", what, bytes);
-    return p;
+    size_t bytes = checked_bytes(ctx, count, size, what);
+    if (!bytes) return NULL;
+    void *p = calloc(1, bytes);
+    return p ? p : out_of_memory(ctx, what, bytes);
 }
 
 void *imbal_xrealloc(imbal_ctx *ctx, void *ptr, size_t count, size_t size, const char *what) {
-    size_t bytes;
-    if (mul_overflows(count, size, &bytes)) {
-        imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: %zu x %zu bytes overflows", what, count,
-                   size);
-        return NULL;
-    }
-    void *p = realloc(ptr, bytes ? bytes : 1);
-    if (!p) imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes", what, bytes);
-    return p;
+    size_t bytes = checked_bytes(ctx, count, size, what);
+    if (!bytes) return NULL;
+    void *p = realloc(ptr, bytes);
+    return p ? p : out_of_memory(ctx, what, bytes);
 }
 
 char *imbal_xstrdup(imbal_ctx *ctx, const char *s) {
