@@ -160,7 +160,8 @@ static size_t checked_bytes(imbal_ctx *ctx, size_t count, size_t size, const cha
                    size);
         return 0;
     }
-    return count * size ? count * size : 1;
+    size_t bytes = count * size;
+    return bytes ? bytes : 1;
 }
 
 static void *out_of_memory(imbal_ctx *ctx, const char *what, size_t bytes) {
