@@ -18,8 +18,7 @@
 #define TWO32  4294967296.0
 #define ALWAYS 0xFFFFFFFFu /* threshold of a column that keeps itself (its alias is itself) */
 
-/* Philox blocks generated together: a fixed trip count the compiler vectorises. */
-#define BATCH_BLOCKS 256
+#define BATCH_BLOCKS IMBAL_PHILOX_BATCH
 
 static uint32_t threshold_of(double p) {
     double t = p * TWO32;
@@ -132,13 +131,12 @@ uint64_t imbal_derive_seed(uint64_t seed, uint32_t epoch, uint64_t sample, uint3
     return ((uint64_t)b.v[1] << 32) | b.v[0];
 }
 
-/* BATCH_BLOCKS consecutive Philox4x32-10 blocks, counters {c0 + i, c1, c2, c3}, as four word
- * arrays. Structure of arrays and a fixed trip count so that the loop vectorises (32x32->64
- * multiplies map to vpmuludq); c0 + BATCH_BLOCKS must not wrap (callers align to BATCH_BLOCKS). */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void
-philox_batch(uint64_t seed, uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
-             uint32_t *restrict o0, uint32_t *restrict o1, uint32_t *restrict o2,
-             uint32_t *restrict o3) {
+/* Structure of arrays and a fixed trip count so that the loop vectorises (32x32->64 multiplies
+ * map to vpmuludq); target_clones picks the widest vector unit at load time. */
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+imbal_philox_batch(uint64_t seed, uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                   uint32_t *restrict o0, uint32_t *restrict o1, uint32_t *restrict o2,
+                   uint32_t *restrict o3) {
     uint32_t k0[10], k1[10];
     k0[0] = (uint32_t)seed;
     k1[0] = (uint32_t)(seed >> 32);
@@ -165,24 +163,26 @@ philox_batch(uint64_t seed, uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
     }
 }
 
-/* Lemire's column: floor(w * n / 2^32), redrawing w from the retry stream while the low half of
- * the product falls below 2^32 mod n (the biased region). n = 2^32 never rejects. */
-static uint32_t column_of(const imbal_alias *a, uint32_t w, imbal_rng *retry, int *retry_ready,
-                          uint64_t seed, uint32_t epoch, uint64_t d) {
-    uint64_t m = (uint64_t)w * a->n;
-    if ((uint32_t)m < a->reject_below) {
-        if (!*retry_ready) {
-            imbal_rng_init(retry, seed, epoch, d, IMBAL_OP_SAMPLE_RETRY);
-            *retry_ready = 1;
-        }
-        do
-            m = (uint64_t)imbal_rng_u32(retry) * a->n;
-        while ((uint32_t)m < a->reject_below);
-    }
-    return (uint32_t)(m >> 32);
+/* Lemire's redraw: the column word fell in the biased low region (low half of w * n below
+ * 2^32 mod n), so read fresh words from the retry stream of draw d. Rare, kept out of line. */
+__attribute__((noinline, cold)) static uint64_t column_retry(const imbal_alias *a, uint64_t seed,
+                                                             uint32_t epoch, uint64_t d) {
+    imbal_rng r;
+    imbal_rng_init(&r, seed, epoch, d, IMBAL_OP_SAMPLE_RETRY);
+    uint64_t m;
+    do
+        m = (uint64_t)imbal_rng_u32(&r) * a->n;
+    while ((uint32_t)m < a->reject_below);
+    return m;
 }
 
-static inline uint32_t pick(const imbal_alias *a, uint32_t col, uint32_t coin) {
+/* The draw from column word w and coin word: column floor(w * n / 2^32) (n = 2^32 never
+ * rejects), kept when coin < threshold, else its alias. */
+static inline int64_t draw_one(const imbal_alias *a, uint32_t w, uint32_t coin, uint64_t seed,
+                               uint32_t epoch, uint64_t d) {
+    uint64_t m = (uint64_t)w * a->n;
+    if (__builtin_expect((uint32_t)m < a->reject_below, 0)) m = column_retry(a, seed, epoch, d);
+    uint32_t col = (uint32_t)(m >> 32);
     imbal_alias_entry e = a->table[col];
     return coin < e.threshold ? col : e.alias;
 }
@@ -194,14 +194,19 @@ static void draw_chunk(const imbal_alias *a, uint64_t seed, uint32_t epoch, uint
     uint32_t w[4][BATCH_BLOCKS];
     uint64_t block = base >> 1;
     imbal_u32x4 c = imbal_philox_counter(epoch, block >> 32, IMBAL_OP_SAMPLE_DRAW, (uint32_t)block);
-    philox_batch(seed, c.v[0], c.v[1], c.v[2], c.v[3], w[0], w[1], w[2], w[3]);
+    imbal_philox_batch(seed, c.v[0], c.v[1], c.v[2], c.v[3], w[0], w[1], w[2], w[3]);
+    if (lo == base && hi == base + 2 * BATCH_BLOCKS) {
+        for (uint32_t b = 0; b < BATCH_BLOCKS; ++b) {
+            uint64_t d = base + 2 * b;
+            out[2 * b] = draw_one(a, w[0][b], w[1][b], seed, epoch, d);
+            out[2 * b + 1] = draw_one(a, w[2][b], w[3][b], seed, epoch, d + 1);
+        }
+        return;
+    }
     for (uint64_t d = lo; d < hi; ++d) {
         uint64_t local = d - base;
         uint32_t b = (uint32_t)(local >> 1), h = (uint32_t)(local & 1) * 2;
-        imbal_rng retry;
-        int ready = 0;
-        uint32_t col = column_of(a, w[h][b], &retry, &ready, seed, epoch, d);
-        *out++ = pick(a, col, w[h + 1][b]);
+        *out++ = draw_one(a, w[h][b], w[h + 1][b], seed, epoch, d);
     }
 }
 
@@ -256,12 +261,21 @@ static void draw_grouped_chunk(const imbal_alias *a, uint64_t seed, uint32_t epo
                                const int64_t *members, int64_t *out) {
     uint32_t w[4][BATCH_BLOCKS];
     imbal_u32x4 c = imbal_philox_counter(epoch, base >> 32, IMBAL_OP_SAMPLE_DRAW, (uint32_t)base);
-    philox_batch(seed, c.v[0], c.v[1], c.v[2], c.v[3], w[0], w[1], w[2], w[3]);
+    imbal_philox_batch(seed, c.v[0], c.v[1], c.v[2], c.v[3], w[0], w[1], w[2], w[3]);
     for (uint64_t d = lo; d < hi; ++d) {
         uint32_t b = (uint32_t)(d - base);
         imbal_rng retry;
         int ready = 0;
-        uint32_t g = pick(a, column_of(a, w[0][b], &retry, &ready, seed, epoch, d), w[1][b]);
+        uint64_t m = (uint64_t)w[0][b] * a->n;
+        if ((uint32_t)m < a->reject_below) {
+            imbal_rng_init(&retry, seed, epoch, d, IMBAL_OP_SAMPLE_RETRY);
+            ready = 1;
+            do
+                m = (uint64_t)imbal_rng_u32(&retry) * a->n;
+            while ((uint32_t)m < a->reject_below);
+        }
+        uint32_t col = (uint32_t)(m >> 32);
+        uint32_t g = w[1][b] < a->table[col].threshold ? col : a->table[col].alias;
         uint64_t size = (uint64_t)(group_start[g + 1] - group_start[g]);
         *out++ = members[group_start[g] +
                          (int64_t)member_of(size, w[2][b], &retry, &ready, seed, epoch, d)];

@@ -20,6 +20,14 @@ struct imbal_alias {
     imbal_alias_entry *table;
 };
 
+/* IMBAL_PHILOX_BATCH consecutive Philox4x32-10 blocks of key `seed`, counters {c0 + i, c1, c2,
+ * c3}, i < IMBAL_PHILOX_BATCH, written as four word arrays (o0[i] = word 0 of block i, ...);
+ * c0 + IMBAL_PHILOX_BATCH must not wrap (callers align c0 to IMBAL_PHILOX_BATCH). Vectorised. */
+#define IMBAL_PHILOX_BATCH 256
+void imbal_philox_batch(uint64_t seed, uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                        uint32_t *restrict o0, uint32_t *restrict o1, uint32_t *restrict o2,
+                        uint32_t *restrict o3);
+
 /* Builds a table from either float (wf) or double (wd) weights; `what` names the weight array
  * in error messages ("weights", "sample_weights", ...). */
 imbal_status imbal_alias_build(imbal_ctx *ctx, const float *wf, const double *wd, uint64_t n,
