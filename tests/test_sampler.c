@@ -615,7 +615,7 @@ Test(sampler, identical_for_any_thread_count, .timeout = 60) {
     imbal_ctx *one = tu_ctx(), *two = tu_ctx();
     imbal_ctx_set_threads(one, 1);
     imbal_ctx_set_threads(two, 2);
-    const int64_t counts[4] = {150000, 40000, 9000, 1000};
+    const int64_t counts[4] = {70000, 20000, 9000, 1000};
     int64_t n;
     int32_t *lab = make_labels(counts, 4, &n);
     double *sw = malloc((size_t)n * sizeof *sw);
@@ -630,7 +630,7 @@ Test(sampler, identical_for_any_thread_count, .timeout = 60) {
             imbal_sampler_config cfg;
             imbal_sampler_config_default(&cfg, (imbal_sampler_kind)k);
             cfg.seed = 1234;
-            cfg.num_samples = 300000;
+            cfg.num_samples = 100000;
             cfg.sample_weights = variant ? NULL : sw;
             cfg.class_weights = cw;
             cfg.q = 0.5;
