@@ -27,6 +27,54 @@ static uint32_t threshold_of(double p) {
     return (uint32_t)(t + 0.5);
 }
 
+/* Weights summed in fixed blocks (in parallel), the block sums combined in order by Neumaier's
+ * compensated sum: deterministic for any thread count, error ~ (block + few) * eps. */
+#define SUM_BLOCK 65536
+
+static inline double weight_at(const float *wf, const double *wd, uint64_t i) {
+    return wf ? (double)wf[i] : wd[i];
+}
+
+/* Sums the weights; returns the first bad index (>= n when all are finite and >= 0). */
+static uint64_t checked_sum(imbal_ctx *ctx, const float *wf, const double *wd, uint64_t n,
+                            double *sum_out) {
+    int64_t blocks = (int64_t)((n + SUM_BLOCK - 1) / SUM_BLOCK);
+    double sum = 0.0, comp = 0.0;
+    uint64_t first_bad = n;
+    int threads = imbal_ctx_omp_threads(ctx);
+    /* Blocks are handled in groups so the partial sums fit in a small stack array. */
+    enum { GROUP = 1024 };
+    for (int64_t g0 = 0; g0 < blocks && first_bad == n; g0 += GROUP) {
+        int64_t g1 = g0 + GROUP < blocks ? g0 + GROUP : blocks;
+        double part[GROUP];
+        uint64_t bad[GROUP];
+#pragma omp parallel for schedule(static) num_threads(threads) if (g1 - g0 > 1)
+        for (int64_t b = g0; b < g1; ++b) {
+            uint64_t lo = (uint64_t)b * SUM_BLOCK, hi = lo + SUM_BLOCK < n ? lo + SUM_BLOCK : n;
+            double acc[4] = {0, 0, 0, 0};
+            uint64_t first = n;
+            for (uint64_t i = lo; i < hi; ++i) {
+                double w = weight_at(wf, wd, i);
+                if (!(w >= 0.0 && w <= 1.7976931348623157e308) && first == n) first = i;
+                acc[i & 3] += w;
+            }
+            part[b - g0] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            bad[b - g0] = first;
+        }
+        for (int64_t b = g0; b < g1; ++b) {
+            if (bad[b - g0] < first_bad) {
+                first_bad = bad[b - g0];
+                break;
+            }
+            double w = part[b - g0], t = sum + w;
+            comp += fabs(sum) >= fabs(w) ? (sum - t) + w : (w - t) + sum;
+            sum = t;
+        }
+    }
+    *sum_out = sum + comp;
+    return first_bad;
+}
+
 imbal_status imbal_alias_build(imbal_ctx *ctx, const float *wf, const double *wd, uint64_t n,
                                const char *what, imbal_alias **out) {
     *out = NULL;
@@ -34,42 +82,40 @@ imbal_status imbal_alias_build(imbal_ctx *ctx, const float *wf, const double *wd
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
                           "alias table: %s has %llu categories; must be 1 .. 2^32", what,
                           (unsigned long long)n);
-    /* Neumaier's compensated sum: 2^32 terms would otherwise lose ~n * eps of the total. */
-    double sum = 0.0, comp = 0.0;
-    for (uint64_t i = 0; i < n; ++i) {
-        double w = wf ? (double)wf[i] : wd[i];
-        if (!(w >= 0.0) || !isfinite(w))
-            return imbal_fail(ctx, IMBAL_ERR_DATA,
-                              "alias table: %s[%llu] = %g; weights must be finite and >= 0", what,
-                              (unsigned long long)i, w);
-        double t = sum + w;
-        comp += fabs(sum) >= w ? (sum - t) + w : (w - t) + sum;
-        sum = t;
-    }
-    sum += comp;
+    double sum;
+    uint64_t bad = checked_sum(ctx, wf, wd, n, &sum);
+    if (bad < n)
+        return imbal_fail(ctx, IMBAL_ERR_DATA,
+                          "alias table: %s[%llu] = %g; weights must be finite and >= 0", what,
+                          (unsigned long long)bad, weight_at(wf, wd, bad));
     if (!(sum > 0.0) || !isfinite(sum))
         return imbal_fail(ctx, IMBAL_ERR_DATA,
                           "alias table: %s sum to %g; need a positive finite sum", what, sum);
 
     imbal_alias *a = imbal_xcalloc(ctx, 1, sizeof *a, "alias table");
-    double *p = imbal_xmalloc(ctx, n, sizeof *p, "alias table scaled probabilities");
     uint32_t *work = imbal_xmalloc(ctx, n, sizeof *work, "alias table work lists");
     if (a) a->table = imbal_xmalloc(ctx, n, sizeof *a->table, "alias table");
-    if (!a || !p || !work || !a->table) {
-        free(p), free(work);
+    if (!a || !work || !a->table) {
+        free(work);
         imbal_alias_destroy(a);
         return IMBAL_ERR_OUT_OF_MEMORY;
     }
     a->n = n;
     a->reject_below = (uint32_t)((1ull << 32) % n);
 
-    /* Scaled probabilities n * w / sum average 1. `work` holds both stacks: the small ones (< 1)
-     * grow from the front, the large ones from the back; a pairing removes one entry. */
+    /* Scaled probabilities p_i = n w_i / sum (mean 1) in double. They live in the table's own
+     * storage (8 bytes per column, allocated memory, so its effective type follows the last
+     * store): column l's p is dead once l is paired and its entry written, and a large column's
+     * entry is written only when it is finished, so no separate array is needed. `work` holds
+     * both stacks: the small ones (p < 1) grow from the front, the large ones from the back; a
+     * pairing removes one entry. */
+    double *p = (double *)(void *)a->table;
     double scale = (double)n / sum;
     uint64_t ns = 0, nl = 0;
     for (uint64_t i = 0; i < n; ++i) {
-        p[i] = (wf ? (double)wf[i] : wd[i]) * scale;
-        if (p[i] < 1.0)
+        double pi = weight_at(wf, wd, i) * scale;
+        p[i] = pi;
+        if (pi < 1.0)
             work[ns++] = (uint32_t)i;
         else
             work[n - 1 - nl++] = (uint32_t)i;
@@ -77,10 +123,12 @@ imbal_status imbal_alias_build(imbal_ctx *ctx, const float *wf, const double *wd
     while (ns > 0 && nl > 0) {
         uint32_t l = work[--ns];
         uint32_t g = work[n - nl];
-        a->table[l].threshold = threshold_of(p[l]);
-        a->table[l].alias = g;
-        p[g] = (p[g] + p[l]) - 1.0; /* Vose's ordering, more accurate than p_g - (1 - p_l) */
-        if (p[g] < 1.0) {
+        double pl = p[l], pg = (p[g] + pl) - 1.0; /* Vose's ordering, more accurate than
+                                                     p_g - (1 - p_l) */
+        imbal_alias_entry e = {threshold_of(pl), g};
+        a->table[l] = e;
+        p[g] = pg;
+        if (pg < 1.0) {
             --nl;
             work[ns++] = g;
         }
@@ -88,15 +136,14 @@ imbal_status imbal_alias_build(imbal_ctx *ctx, const float *wf, const double *wd
     /* What is left has p within rounding of 1: it keeps itself. */
     while (ns > 0) {
         uint32_t l = work[--ns];
-        a->table[l].threshold = ALWAYS;
-        a->table[l].alias = l;
+        imbal_alias_entry e = {ALWAYS, l};
+        a->table[l] = e;
     }
     while (nl > 0) {
         uint32_t g = work[n - nl--];
-        a->table[g].threshold = ALWAYS;
-        a->table[g].alias = g;
+        imbal_alias_entry e = {ALWAYS, g};
+        a->table[g] = e;
     }
-    free(p);
     free(work);
     *out = a;
     return IMBAL_OK;
@@ -187,6 +234,9 @@ static inline int64_t draw_one(const imbal_alias *a, uint32_t w, uint32_t coin, 
     return coin < e.threshold ? col : e.alias;
 }
 
+/* Tables above this many columns (512 KiB) get their entries prefetched. */
+#define PREFETCH_ABOVE 65536
+
 /* Draws [lo, hi) (absolute draw numbers) of the chunk of 2 * BATCH_BLOCKS draws starting at
  * `base` (a multiple of 2 * BATCH_BLOCKS, so its blocks never cross a stream boundary). */
 static void draw_chunk(const imbal_alias *a, uint64_t seed, uint32_t epoch, uint64_t base,
@@ -195,11 +245,45 @@ static void draw_chunk(const imbal_alias *a, uint64_t seed, uint32_t epoch, uint
     uint64_t block = base >> 1;
     imbal_u32x4 c = imbal_philox_counter(epoch, block >> 32, IMBAL_OP_SAMPLE_DRAW, (uint32_t)block);
     imbal_philox_batch(seed, c.v[0], c.v[1], c.v[2], c.v[3], w[0], w[1], w[2], w[3]);
-    if (lo == base && hi == base + 2 * BATCH_BLOCKS) {
+    int full = lo == base && hi == base + 2 * BATCH_BLOCKS;
+    if (full && a->n <= PREFETCH_ABOVE) { /* small table: it sits in cache */
         for (uint32_t b = 0; b < BATCH_BLOCKS; ++b) {
             uint64_t d = base + 2 * b;
             out[2 * b] = draw_one(a, w[0][b], w[1][b], seed, epoch, d);
             out[2 * b + 1] = draw_one(a, w[2][b], w[3][b], seed, epoch, d + 1);
+        }
+        return;
+    }
+    if (full) {
+        /* Columns first (a vectorisable multiply), then the lookups with the table entries
+         * prefetched a few draws ahead: large tables are bound by memory latency. */
+        uint32_t col[2 * BATCH_BLOCKS], coin[2 * BATCH_BLOCKS];
+        uint32_t rejected = 0;
+        for (uint32_t b = 0; b < BATCH_BLOCKS; ++b) {
+            uint64_t m0 = (uint64_t)w[0][b] * a->n, m1 = (uint64_t)w[2][b] * a->n;
+            rejected |= ((uint32_t)m0 < a->reject_below) | ((uint32_t)m1 < a->reject_below);
+            col[2 * b] = (uint32_t)(m0 >> 32);
+            col[2 * b + 1] = (uint32_t)(m1 >> 32);
+            coin[2 * b] = w[1][b];
+            coin[2 * b + 1] = w[3][b];
+        }
+        if (__builtin_expect(rejected != 0, 0))
+            for (uint32_t b = 0; b < BATCH_BLOCKS; ++b)
+                for (uint32_t h = 0; h < 2; ++h) {
+                    uint64_t m = (uint64_t)w[2 * h][b] * a->n;
+                    if ((uint32_t)m < a->reject_below)
+                        col[2 * b + h] =
+                            (uint32_t)(column_retry(a, seed, epoch, base + 2 * b + h) >> 32);
+                }
+        enum { AHEAD = 16 };
+        if (a->n > 65536)
+            for (uint32_t i = 0; i < AHEAD; ++i)
+                __builtin_prefetch(&a->table[col[i]]);
+        for (uint32_t i = 0; i < 2 * BATCH_BLOCKS; ++i) {
+            if (a->n > 65536 && i + AHEAD < 2 * BATCH_BLOCKS)
+                __builtin_prefetch(&a->table[col[i + AHEAD]]);
+            imbal_alias_entry e = a->table[col[i]];
+            out[i] = coin[i] < e.threshold ? col[i] : e.alias;
         }
         return;
     }

@@ -47,22 +47,79 @@ Test(alias, small_table_is_exact) {
     imbal_alias_destroy(a);
 }
 
-/* The documented word mapping, recomputed from imbal_philox_block. */
-Test(alias, word_mapping_matches_docs) {
-    const float w[6] = {5, 1, 1, 1, 1, 1};
-    imbal_alias *a = make(w, 6);
+/* Lemire's column from word w, with the documented redraws from the retry stream. */
+static uint64_t ref_below(uint64_t n, uint32_t w, imbal_rng *retry, int *ready, uint64_t seed,
+                          uint32_t epoch, uint64_t d, int *rejections) {
+    uint32_t reject = (uint32_t)(4294967296ull % n);
+    uint64_t m = (uint64_t)w * n;
+    while ((uint32_t)m < reject) {
+        if (!*ready) imbal_rng_init(retry, seed, epoch, d, IMBAL_OP_SAMPLE_RETRY), *ready = 1;
+        ++*rejections;
+        m = (uint64_t)imbal_rng_u32(retry) * n;
+    }
+    return m >> 32;
+}
+
+/* Draw d as docs/sampling.md defines it, recomputed from imbal_philox_block. */
+static int64_t ref_draw(const imbal_alias *a, uint64_t seed, uint32_t epoch, uint64_t d,
+                        int *rejections) {
+    imbal_u32x4 b =
+        imbal_philox_block(seed, epoch, d >> 33, IMBAL_OP_SAMPLE_DRAW, (uint32_t)(d >> 1));
+    uint32_t wc = b.v[(d & 1) * 2], coin = b.v[(d & 1) * 2 + 1];
+    imbal_rng retry;
+    int ready = 0;
+    uint64_t col = ref_below(a->n, wc, &retry, &ready, seed, epoch, d, rejections);
+    return coin < a->table[col].threshold ? (int64_t)col : a->table[col].alias;
+}
+
+static void check_mapping(uint64_t n, uint64_t first, int64_t count, int want_rejections) {
+    float *w = malloc(n * sizeof *w);
+    for (uint64_t i = 0; i < n; ++i)
+        w[i] = (float)(1 + (i * 7) % 11);
+    imbal_alias *a = make(w, n);
     uint64_t seed = 0x1234567890abcdefull;
-    int64_t out[1000];
-    imbal_alias_draw(NULL, a, seed, 7, 100, 1000, out);
-    for (uint64_t d = 100; d < 1100; ++d) {
-        imbal_u32x4 b =
-            imbal_philox_block(seed, 7, d >> 33, IMBAL_OP_SAMPLE_DRAW, (uint32_t)(d >> 1));
-        uint32_t wc = b.v[(d & 1) * 2], coin = b.v[(d & 1) * 2 + 1];
-        uint64_t m = (uint64_t)wc * 6u;
-        if ((uint32_t)m < (uint32_t)(4294967296ull % 6)) continue; /* rare retry: skip */
-        uint32_t col = (uint32_t)(m >> 32);
-        int64_t want = coin < a->table[col].threshold ? col : a->table[col].alias;
-        cr_assert_eq(out[d - 100], want, "draw %llu", (unsigned long long)d);
+    int64_t *out = malloc((size_t)count * sizeof *out);
+    imbal_alias_draw(NULL, a, seed, 7, first, count, out);
+    int rejections = 0;
+    for (int64_t j = 0; j < count; ++j)
+        cr_assert_eq(out[j], ref_draw(a, seed, 7, first + (uint64_t)j, &rejections),
+                     "n %llu draw %llu", (unsigned long long)n, (unsigned long long)first + j);
+    if (want_rejections) cr_assert_gt(rejections, 0);
+    free(out), free(w);
+    imbal_alias_destroy(a);
+}
+
+Test(alias, word_mapping_matches_docs) {
+    check_mapping(6, 100, 1000, 0);        /* small table, partial and full chunks */
+    check_mapping(100003, 3, 300000, 1);   /* prefetching path, with Lemire redraws */
+    check_mapping(1ull << 17, 0, 1000, 0); /* power of two: never redraws */
+}
+
+/* Class-then-member draws: block d, words 0 (column), 1 (coin), 2 (member). */
+Test(alias, grouped_mapping_matches_docs) {
+    const double gw[4] = {3, 0, 1, 2};
+    const int64_t start[5] = {0, 5, 5, 12, 112}; /* group sizes 5, 0, 7, 100 */
+    int64_t members[112];
+    for (int i = 0; i < 112; ++i)
+        members[i] = 1000 + i;
+    imbal_alias *a = NULL;
+    cr_assert_eq(imbal_alias_build(NULL, NULL, gw, 4, "gw", &a), IMBAL_OK);
+    enum { D = 5000 };
+    int64_t out[D];
+    uint64_t seed = 99;
+    imbal_alias_draw_grouped(NULL, a, seed, 4, 250, D, start, members, out);
+    int rejections = 0;
+    for (uint64_t d = 250; d < 250 + D; ++d) {
+        imbal_u32x4 b = imbal_philox_block(seed, 4, d >> 32, IMBAL_OP_SAMPLE_DRAW, (uint32_t)d);
+        imbal_rng retry;
+        int ready = 0;
+        uint64_t col = ref_below(4, b.v[0], &retry, &ready, seed, 4, d, &rejections);
+        uint32_t g = b.v[1] < a->table[col].threshold ? (uint32_t)col : a->table[col].alias;
+        cr_assert_neq(g, 1);
+        uint64_t m = ref_below((uint64_t)(start[g + 1] - start[g]), b.v[2], &retry, &ready, seed, 4,
+                               d, &rejections);
+        cr_assert_eq(out[d - 250], members[start[g] + (int64_t)m], "draw %llu",
+                     (unsigned long long)d);
     }
     imbal_alias_destroy(a);
 }
