@@ -7,6 +7,8 @@
  *   SHUFFLE [shuffle]         a Fisher-Yates permutation of 0..N-1, new each epoch
  *   WEIGHTED [weighted]       num_samples draws with replacement, P(i) proportional to the
  *                             per-sample weight (or to its class's weight), by Vose's alias method
+ *                             (class weights: an alias table over the classes, weight w_c * n_c,
+ *                             then a uniform member: the same distribution, 8 bytes per class)
  *   CLASS_POWER [class-power] class c drawn with p_c proportional to n_c^q, then a uniform sample of
  *                             it (Kang et al., ICLR 2020: q = 1 instance-balanced, 0.5 square-root,
  *                             0 class-balanced); aliases [class-balanced] (q = 0), [sqrt] (0.5)
@@ -18,16 +20,19 @@
  *   ROTATING_UNDERSAMPLE [rotating-undersample] each class is cut into disjoint chunks of n_min
  *                             samples of a seeded permutation; epoch e uses chunk e mod
  *                             ceil(n_c / n_min), so every sample is seen within ceil(n_max/n_min)
- *                             epochs; shuffled
+ *                             epochs; shuffled. The permutation is keyed by (seed, cycle, class),
+ *                             cycle = epoch / ceil(n_c / n_min); a last partial chunk is padded with
+ *                             the start of the same permutation
  *   REPEAT [repeat]           class c's samples appear r_c times per epoch; a fractional r_c is
  *                             rounded stochastically per sample and epoch (repeat factor sampling,
  *                             Gupta et al., LVIS, CVPR 2019); shuffled
  *   BALANCED_BATCH [balanced-batch] batches of batch_size in which every class appears
  *                             floor(B/K) or ceil(B/K) times (the extra slots rotate over classes);
  *                             a class's samples are taken from a per-class permutation, redrawn when
- *                             used up; num_samples (default N) rounded up to whole batches
+ *                             used up (the per-class stream continues across epochs); num_samples
+ *                             (default N) rounded up to whole batches
  *   SCHEDULE [schedule]       `before` until switch_epoch, then `after` (deferred re-sampling, Cao et
- *                             al. NeurIPS 2019)
+ *                             al. NeurIPS 2019); each part gets the absolute epoch number
  */
 #ifndef IMBAL_SAMPLER_H
 #define IMBAL_SAMPLER_H
