@@ -2,6 +2,7 @@
  * hand-checkable inputs. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
