@@ -167,9 +167,8 @@ Test(manifest, check_files_names_first_missing_row) {
     char *p = tu_join(f.dir, "img/a.jpg");
     tu_touch(p);
     free(p);
-    p = tu_join(f.dir, "img/c.jpg");
-    tu_touch(p);
     char *abs = tu_join(f.dir, "img/c.jpg");
+    tu_touch(abs);
     char text[4096];
     snprintf(text, sizeof text, "path,label\nimg/a.jpg,x\n\n%s,y\nimg/b.jpg,x\nimg/d.jpg,y\n", abs);
     char *csv = write_csv(&f, "m.csv", text);
