@@ -14,7 +14,6 @@ data=$out/lt10
 step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
 
 mkdir -p "$out"
-if [[ -f "$data/synth.json" ]]; then rm -rf "$data"; fi
 step "Synthesize 10 shape classes, exponential profile, imbalance ratio 100" \
   "$imbal" synth --out "$data" --classes 10 --max-per-class 500 --ratio 100 --size 32 \
   --test-per-class 100 --seed 0
