@@ -23,5 +23,6 @@
 #include "weights.h"
 #include "sampler.h"
 #include "synth.h"
+#include "loss.h"
 
 #endif
