@@ -1,0 +1,106 @@
+/* imbal: pieces of the CPU loss twin shared by src/loss_cpu*.c (not installed). */
+#ifndef IMBAL_LOSS_CPU_H
+#define IMBAL_LOSS_CPU_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "imbal/half.h"
+#include "loss_internal.h"
+
+/* What the row passes need besides the job: the per-row loss buffer (the reduction sums it in a
+ * fixed order, so the result does not depend on the thread count), the upstream gradient per unit
+ * of row loss, and the per-class logit transform of balanced-softmax and ldam. */
+typedef struct imbal_loss_cpu_plan {
+    const imbal_loss_job *job;
+    double *row_loss; /* [n]: the row's (weighted) loss; sigmoid kinds: sum over its C elements */
+    float grad_coef;  /* grad_scale / denominator (mean) or grad_scale (sum, none) */
+    float class_weight_sum; /* sum_c w_c (C without class weights): label smoothing's gradient */
+    const float *offset;    /* [c] balanced-softmax: tau * log(n_c / N), else NULL */
+    const float *margin;    /* [c] ldam: Delta_c, else NULL */
+    int threads;
+} imbal_loss_cpu_plan;
+
+/* Row passes; each returns IMBAL_OK or IMBAL_ERR_OUT_OF_MEMORY (ctx) for its row buffers. */
+imbal_status imbal_loss_cpu_softmax(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan);
+imbal_status imbal_loss_cpu_sigmoid(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan);
+
+/* exp(x) for x <= 0, NaN or -inf, branch-free so loops over classes vectorise. Cody-Waite
+ * reduction x = k ln2 + r and Cephes' degree-7 polynomial for e^r (error < 2 ulp against the
+ * correctly rounded value on [-87.3, 0]); below -87.3 (where e^x < FLT_MIN) the result is 0, so no
+ * subnormal is ever built. NaN stays NaN. */
+static inline float imbal_expf_nonpos(float x) {
+    const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    float t = x * 1.44269504088896341f + shifter;
+    float k = t - shifter;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    uint32_t kb = tb - 0x4B400000u; /* k as a two's complement integer in the low bits */
+    float r = x - k * 0.693359375f;
+    r = r - k * -2.12194440e-4f;
+    float z = r * r;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * z + r + 1.0f;
+    uint32_t sb = (kb + 127u) << 23;
+    float scale;
+    memcpy(&scale, &sb, sizeof scale);
+    float v = y * scale;
+    return x < -87.3f ? 0.0f : v;
+}
+
+static inline float imbal_loss_load(imbal_dtype dtype, const void *base, int64_t i) {
+    switch (dtype) {
+    case IMBAL_F16:
+        return imbal_f16_to_f32(((const uint16_t *)base)[i]);
+    case IMBAL_BF16:
+        return imbal_bf16_to_f32(((const uint16_t *)base)[i]);
+    default:
+        return ((const float *)base)[i];
+    }
+}
+
+/* Reads row `row` of an [n, c] tensor of `dtype` into buf as f32. */
+static inline void imbal_loss_load_row(imbal_dtype dtype, const void *base, int64_t row, int64_t c,
+                                       float *buf) {
+    int64_t o = row * c;
+    if (dtype == IMBAL_F32) {
+        memcpy(buf, (const float *)base + o, (size_t)c * sizeof(float));
+    } else if (dtype == IMBAL_F16) {
+        const uint16_t *h = (const uint16_t *)base + o;
+        for (int64_t j = 0; j < c; ++j)
+            buf[j] = imbal_f16_to_f32(h[j]);
+    } else {
+        const uint16_t *h = (const uint16_t *)base + o;
+        for (int64_t j = 0; j < c; ++j)
+            buf[j] = imbal_bf16_to_f32(h[j]);
+    }
+}
+
+/* Writes buf (f32) into row `row`, rounding to `dtype`. */
+static inline void imbal_loss_store_row(imbal_dtype dtype, void *base, int64_t row, int64_t c,
+                                        const float *buf) {
+    int64_t o = row * c;
+    if (dtype == IMBAL_F32) {
+        memcpy((float *)base + o, buf, (size_t)c * sizeof(float));
+    } else if (dtype == IMBAL_F16) {
+        uint16_t *h = (uint16_t *)base + o;
+        for (int64_t j = 0; j < c; ++j)
+            h[j] = imbal_f32_to_f16(buf[j]);
+    } else {
+        uint16_t *h = (uint16_t *)base + o;
+        for (int64_t j = 0; j < c; ++j)
+            h[j] = imbal_f32_to_bf16(buf[j]);
+    }
+}
+
+static inline int64_t imbal_loss_target(const imbal_loss_job *job, int64_t row) {
+    return job->target_dtype == IMBAL_I32 ? (int64_t)((const int32_t *)job->targets)[row]
+                                          : ((const int64_t *)job->targets)[row];
+}
+
+#endif

@@ -1,0 +1,148 @@
+/* imbal: CPU row pass of the softmax losses (ce, focal, balanced-softmax, ldam). One row at a time:
+ * the row is read into a private f32 buffer first, so dlogits may alias the logits.
+ * Derivations in docs/losses.md. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "loss_cpu.h"
+
+/* Per-thread scratch: z (the transformed logits) and e (exp(z - max)). */
+typedef struct row_scratch {
+    float *z, *e;
+} row_scratch;
+
+/* Focal modulating factor u^gamma and the gradient factor F = u^gamma (1 - gamma p_y log(p_y)/u),
+ * where u = 1 - p_y = S_other / S and log p_y = log1p(-u); u^gamma = exp(gamma log u) (Lin et al.
+ * 2017, eq. 5; the gradient is derived in docs/losses.md). u -> 0 gives log(p_y)/u -> -1, so the
+ * factor stays finite for gamma < 1. gamma = 0 gives exactly (1, 1), so focal equals ce. */
+static void focal_factors(float gamma, float u, float logp, float p, float *mod, float *grad) {
+    if (gamma == 0.0f) {
+        *mod = 1.0f;
+        *grad = 1.0f;
+        return;
+    }
+    if (!(u > 0.0f)) {
+        *mod = u == 0.0f ? 0.0f : u; /* u = 0: p_y = 1, loss and gradient 0; NaN propagates */
+        *grad = *mod;
+        return;
+    }
+    float m = gamma == 1.0f ? u : gamma == 2.0f ? u * u : expf(gamma * logf(u));
+    float r = logp / u;
+    *mod = m;
+    *grad = m * (1.0f - gamma * p * r);
+}
+
+static void softmax_row(const imbal_loss_cpu_plan *plan, int64_t i, row_scratch *s) {
+    const imbal_loss_job *job = plan->job;
+    const imbal_loss_params *p = &job->p;
+    const int64_t c = job->c;
+    float *restrict z = s->z;
+    float *restrict e = s->e;
+    int64_t y = imbal_loss_target(job, i);
+    if (y == p->ignore_index) {
+        plan->row_loss[i] = 0.0;
+        if (job->per_sample) job->per_sample[i] = 0.0f;
+        if (job->dlogits) {
+            for (int64_t j = 0; j < c; ++j)
+                e[j] = 0.0f;
+            imbal_loss_store_row(job->dtype, job->dlogits, i, c, e);
+        }
+        return;
+    }
+    imbal_loss_load_row(job->dtype, job->logits, i, c, z);
+    float zscale = 1.0f;
+    if (plan->offset) {
+        const float *restrict off = plan->offset;
+        for (int64_t j = 0; j < c; ++j)
+            z[j] += off[j];
+    } else if (plan->margin) {
+        zscale = p->ldam_scale;
+        z[y] -= plan->margin[y];
+        for (int64_t j = 0; j < c; ++j)
+            z[j] *= zscale;
+    }
+    float m = -INFINITY;
+    for (int64_t j = 0; j < c; ++j)
+        m = z[j] > m ? z[j] : m;
+    if (isnan(z[y])) m = NAN;
+    for (int64_t j = 0; j < c; ++j)
+        e[j] = imbal_expf_nonpos(z[j] - m);
+    /* S_other = sum over j != y, summed directly so u = 1 - p_y keeps its precision. */
+    float ey = e[y];
+    e[y] = 0.0f;
+    float so = 0.0f;
+    for (int64_t j = 0; j < c; ++j)
+        so += e[j];
+    e[y] = ey;
+    float sum = so + ey;
+    /* log S: when the target is the maximum, e_y = 1 and log1p keeps p_y -> 1 accurate. */
+    float log_s = ey == 1.0f ? log1pf(so) : logf(sum);
+    float logp = (z[y] - m) - log_s;
+    const float *cw = job->class_weights;
+    float wy = cw ? cw[y] : 1.0f;
+    float sw = job->sample_weights ? job->sample_weights[i] : 1.0f;
+    float eps = p->label_smoothing;
+    float inv_c = 1.0f / (float)c;
+    float base = wy * -logp;
+    if (eps > 0.0f) {
+        /* smooth = -sum_c w_c log p_c = W log S - sum_c w_c (z_c - m) */
+        float acc = 0.0f;
+        if (cw) {
+            for (int64_t j = 0; j < c; ++j)
+                acc += cw[j] * (z[j] - m);
+        } else {
+            for (int64_t j = 0; j < c; ++j)
+                acc += z[j] - m;
+        }
+        float smooth = plan->class_weight_sum * log_s - acc;
+        base = (1.0f - eps) * base + eps * inv_c * smooth;
+    }
+    float py = ey / sum;
+    float mod = 1.0f, fgrad = 1.0f;
+    if (p->kind == IMBAL_LOSS_FOCAL) {
+        focal_factors(p->gamma, so / sum, logp, py, &mod, &fgrad);
+        base = mod * base;
+    }
+    float loss = sw * base;
+    plan->row_loss[i] = (double)loss;
+    if (job->per_sample) job->per_sample[i] = loss;
+    if (!job->dlogits) return;
+    /* d/dz_j = coef * [a p_j - b_j], a = (1-eps) w_y F + (eps/C) W, b_j = (1-eps) w_y F [j = y]
+     * + (eps/C) w_j; coef = s * upstream / denominator, times s_ldam for ldam. */
+    float coef = sw * plan->grad_coef * zscale;
+    float inv_sum = 1.0f / sum;
+    float ay = (1.0f - eps) * wy * fgrad;
+    float es = eps * inv_c;
+    float a = (ay + es * plan->class_weight_sum) * coef * inv_sum;
+    float bs = es * coef;
+    if (eps > 0.0f && cw) {
+        for (int64_t j = 0; j < c; ++j)
+            e[j] = a * e[j] - bs * cw[j];
+    } else {
+        for (int64_t j = 0; j < c; ++j)
+            e[j] = a * e[j] - bs;
+    }
+    e[y] -= ay * coef;
+    imbal_loss_store_row(job->dtype, job->dlogits, i, c, e);
+}
+
+imbal_status imbal_loss_cpu_softmax(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan) {
+    const imbal_loss_job *job = plan->job;
+    int failed = 0;
+#pragma omp parallel num_threads(plan->threads) reduction(| : failed)
+    {
+        row_scratch s;
+        s.z = malloc((size_t)job->c * 2 * sizeof(float));
+        s.e = s.z ? s.z + job->c : NULL;
+        if (!s.z) failed = 1;
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < job->n; ++i)
+            if (s.z) softmax_row(plan, i, &s);
+        free(s.z);
+    }
+    if (failed)
+        return imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "loss: row buffer of %lld floats",
+                          (long long)(2 * job->c));
+    return IMBAL_OK;
+}
