@@ -18,7 +18,9 @@ static elem_out bce_elem(float x, float t, float pw) {
     float sig = x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
     float lw = 1.0f + (pw - 1.0f) * t;
     elem_out o;
-    o.loss = (1.0f - t) * x + lw * (log1pf(e) + fmaxf(-x, 0.0f));
+    /* (1 - t) x + lw max(-x, 0) regrouped by the sign of x, so nothing cancels: for x < 0 it is
+     * (1 - t - lw) x = -pw t x. */
+    o.loss = (x >= 0.0f ? (1.0f - t) * x : -pw * t * x) + lw * log1pf(e);
     o.grad = lw * sig - pw * t;
     return o;
 }
