@@ -50,7 +50,12 @@ static inline float imbal_expf_nonpos(float x) {
     float scale;
     memcpy(&scale, &sb, sizeof scale);
     float v = y * scale;
-    return x < -87.3f ? 0.0f : v;
+    /* A bit mask instead of a branch so the loop vectorises; !(x < -87.3) keeps NaN. */
+    uint32_t vb, keep = 0u - (uint32_t) !(x < -87.3f);
+    memcpy(&vb, &v, sizeof vb);
+    vb &= keep;
+    memcpy(&v, &vb, sizeof v);
+    return v;
 }
 
 static inline float imbal_loss_load(imbal_dtype dtype, const void *base, int64_t i) {

@@ -63,6 +63,7 @@ static void softmax_row(const imbal_loss_cpu_plan *plan, int64_t i, row_scratch 
             z[j] *= zscale;
     }
     float m = -INFINITY;
+#pragma omp simd reduction(max : m)
     for (int64_t j = 0; j < c; ++j)
         m = z[j] > m ? z[j] : m;
     if (isnan(z[y])) m = NAN;

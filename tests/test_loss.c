@@ -9,6 +9,7 @@
 
 #include "imbal/imbal.h"
 #include "imbal/loss.h"
+#include "loss_cpu.h"
 #include "loss_internal.h"
 #include "test_util.h"
 
@@ -595,4 +596,29 @@ Test(loss_names, parse_and_print) {
     cr_expect_eq(p.ldam_max_margin, 0.5f);
     cr_expect_eq(p.grad_scale, 1.0f);
     imbal_ctx_destroy(ctx);
+}
+
+/* The vectorisable exp of the row passes: within 2 ulp of the correctly rounded value on
+ * [-87.3, 0], exactly 1 at 0, 0 below, NaN kept. */
+static int64_t ulp_distance(float a, float b) {
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    return ia > ib ? (int64_t)ia - ib : (int64_t)ib - ia;
+}
+
+Test(loss_math, expf_nonpos_accuracy) {
+    int64_t worst = 0;
+    for (int64_t k = 0; k <= 2000000; ++k) {
+        float x = (float)(-87.3 * (double)k / 2000000.0);
+        float want = (float)exp((double)x);
+        int64_t d = ulp_distance(imbal_expf_nonpos(x), want);
+        if (d > worst) worst = d;
+    }
+    cr_expect_leq(worst, 2, "worst error %lld ulp", (long long)worst);
+    cr_expect_eq(imbal_expf_nonpos(0.0f), 1.0f);
+    cr_expect_eq(imbal_expf_nonpos(-1e-8f), (float)exp(-1e-8));
+    cr_expect_eq(imbal_expf_nonpos(-90.0f), 0.0f);
+    cr_expect_eq(imbal_expf_nonpos(-INFINITY), 0.0f);
+    cr_expect(isnan(imbal_expf_nonpos(NAN)));
 }
