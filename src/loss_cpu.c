@@ -9,15 +9,17 @@
 #include "loss_cpu.h"
 #include "loss_internal.h"
 
-/* check_finite: the first (row, class) holding NaN or +inf. Rows are scanned in parallel for the
- * smallest bad row (a min reduction, so any thread count finds the same one). */
-static imbal_status check_finite_logits(imbal_ctx *ctx, const imbal_loss_job *job, int threads) {
+/* check_finite: the first (row, class) of an [n, c] tensor of job->dtype holding NaN or +inf. Rows
+ * are scanned in parallel for the smallest bad row (a min reduction, so any thread count finds the
+ * same one). */
+static imbal_status check_finite_rows(imbal_ctx *ctx, const char *name, const void *data,
+                                      const imbal_loss_job *job, int threads) {
     int64_t n = job->n, c = job->c, first = n;
 #pragma omp parallel for num_threads(threads) reduction(min : first) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
         if (i >= first) continue;
         for (int64_t j = 0; j < c; ++j) {
-            float v = imbal_loss_load(job->dtype, job->logits, i * c + j);
+            float v = imbal_loss_load(job->dtype, data, i * c + j);
             if (isnan(v) || v == INFINITY) {
                 first = i;
                 break;
@@ -26,12 +28,12 @@ static imbal_status check_finite_logits(imbal_ctx *ctx, const imbal_loss_job *jo
     }
     if (first == n) return IMBAL_OK;
     for (int64_t j = 0; j < c; ++j) {
-        float v = imbal_loss_load(job->dtype, job->logits, first * c + j);
+        float v = imbal_loss_load(job->dtype, data, first * c + j);
         if (isnan(v) || v == INFINITY)
-            return imbal_fail(ctx, IMBAL_ERR_DATA, "logits: row %lld, class %lld is %s",
+            return imbal_fail(ctx, IMBAL_ERR_DATA, "%s: row %lld, class %lld is %s", name,
                               (long long)first, (long long)j, isnan(v) ? "NaN" : "+inf");
     }
-    return imbal_fail(ctx, IMBAL_ERR_INTERNAL, "logits: non-finite row %lld vanished",
+    return imbal_fail(ctx, IMBAL_ERR_INTERNAL, "%s: non-finite row %lld vanished", name,
                       (long long)first);
 }
 
@@ -94,7 +96,10 @@ static imbal_status class_transform(imbal_ctx *ctx, const imbal_loss_job *job, f
 
 static imbal_status check_data(imbal_ctx *ctx, const imbal_loss_job *job, int threads) {
     imbal_status st = IMBAL_OK;
-    if (job->p.check_finite) st = check_finite_logits(ctx, job, threads);
+    if (job->p.check_finite) st = check_finite_rows(ctx, "logits", job->logits, job, threads);
+    /* Float targets of the sigmoid kinds: NaN or +inf would poison the loss the same way. */
+    if (st == IMBAL_OK && job->p.check_finite && !imbal_loss_is_softmax(job->p.kind))
+        st = check_finite_rows(ctx, "targets", job->targets, job, threads);
     if (st == IMBAL_OK) st = check_nonneg(ctx, "class_weights", job->class_weights, job->c);
     if (st == IMBAL_OK) st = check_nonneg(ctx, "sample_weights", job->sample_weights, job->n);
     if (st == IMBAL_OK) st = check_nonneg(ctx, "class_counts", job->class_counts, job->c);

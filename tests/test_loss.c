@@ -417,6 +417,14 @@ Test(loss_data, check_finite_names_row_and_class) {
     run(ctx, &pr, pr.x, NULL, &st);
     cr_expect_eq(st, IMBAL_OK, "%s", imbal_ctx_error(ctx));
     problem_free(&pr);
+    problem_make(&pr, IMBAL_LOSS_BCE, IMBAL_REDUCTION_SUM, 6, 5, 0, 4);
+    pr.p.check_finite = 1;
+    pr.tf[3 * 5 + 1] = NAN;
+    run(ctx, &pr, pr.x, NULL, &st);
+    cr_expect_eq(st, IMBAL_ERR_DATA);
+    cr_expect(strstr(imbal_ctx_error(ctx), "targets: row 3, class 1 is NaN") != NULL, "%s",
+              imbal_ctx_error(ctx));
+    problem_free(&pr);
     imbal_ctx_destroy(ctx);
 }
 
