@@ -14,8 +14,8 @@
  *   bce               BCEWithLogits with pos_weight [C] on float targets [N, C].
  *   balanced-softmax  ce on logits + tau * log(prior), prior_c = n_c / N from class_counts (Ren et
  *                     al. 2020 at tau = 1; the logit-adjusted loss of Menon et al. 2021).
- *   ldam              ce on s * (logits - Delta_y at the target), Delta_c = m_max *
- * (n_min/n_c)^(1/4) so the rarest class gets m_max (Cao et al. 2019), from class_counts.
+ *   ldam              ce on s * (logits - Delta_y at the target), Delta_c = m_max * (n_min/n_c)^(1/4)
+ *                     so the rarest class gets m_max (Cao et al. 2019), from class_counts.
  *
  * Class-balanced variants: pass ENS weights (imbal_class_weights with IMBAL_WEIGHTS_ENS) as
  * class_weights; weight_norm picks PyTorch's weighted mean or Cui et al.'s (divide by the count).
@@ -59,32 +59,29 @@ IMBAL_API imbal_status imbal_reduction_parse(imbal_ctx *ctx, const char *name,
 
 /* What a weighted mean divides by (softmax kinds with class or sample weights). */
 typedef enum imbal_weight_norm {
-    IMBAL_WEIGHT_NORM_PYTORCH =
-        0,                      /* sum over non-ignored rows of w_{y_n} * s_n (F.cross_entropy) */
-    IMBAL_WEIGHT_NORM_COUNT = 1 /* the number of non-ignored rows (Cui et al.'s code; Keras's
-                                   sum_over_batch_size) */
+    IMBAL_WEIGHT_NORM_PYTORCH = 0, /* sum over non-ignored rows of w_{y_n} * s_n (F.cross_entropy) */
+    IMBAL_WEIGHT_NORM_COUNT = 1    /* the number of non-ignored rows (Cui et al.'s code; Keras's
+                                      sum_over_batch_size) */
 } imbal_weight_norm;
 
 typedef struct imbal_loss_params {
     imbal_loss_kind kind;
     imbal_reduction reduction;     /* default mean */
     imbal_weight_norm weight_norm; /* default PYTORCH */
-    float gamma;                   /* focal, sigmoid-focal: >= 0; default 2 */
-    float alpha;                   /* sigmoid-focal: in [0, 1], or < 0 to disable; default 0.25 */
-    float label_smoothing;         /* ce, balanced-softmax, ldam: in [0, 1]; default 0. PyTorch's
-                                      definition: (1-e) w_y nll + (e/C) sum_c w_c (-log p_c), both terms
-                                      divided by the same weighted-mean denominator. Other kinds refuse
-                                      a non-zero value */
+    float gamma;           /* focal, sigmoid-focal: >= 0; default 2 */
+    float alpha;           /* sigmoid-focal: in [0, 1], or < 0 to disable; default 0.25 */
+    float label_smoothing; /* ce, balanced-softmax, ldam: in [0, 1]; default 0. PyTorch's form:
+                              (1-e) w_y nll + (e/C) sum_c w_c (-log p_c), both terms divided by
+                              the same mean denominator. Other kinds refuse a non-zero value */
     int64_t ignore_index;  /* softmax kinds: rows with this target are skipped (loss 0, dlogits
-                              0, not counted in the mean); default -100 */
+                              0, not in the mean's denominator); default -100 */
     float tau;             /* balanced-softmax: default 1 */
     float ldam_max_margin; /* ldam: m_max > 0; default 0.5. A class with count 0 gets m_max */
     float ldam_scale;      /* ldam: s > 0; default 30 */
     float grad_scale;      /* upstream gradient of the reduced loss (dL/dloss); default 1. With
                               reduction none, every per-sample loss gets this upstream gradient */
     int check_finite;      /* 1: a NaN or +inf logit (or sigmoid-kind float target) is
-                              IMBAL_ERR_DATA naming (row, class) instead
-                              of propagating; -inf stays allowed (masked classes). On CUDA this
+                              IMBAL_ERR_DATA naming (row, class) instead of propagating; -inf stays allowed (masked classes). On CUDA this
                               also checks the targets, and costs one host synchronisation.
                               default 0 */
 } imbal_loss_params;
@@ -96,19 +93,19 @@ typedef struct imbal_loss_inputs {
     const imbal_tensor *logits;         /* [N, C] f32 | f16 | bf16 */
     const imbal_tensor *targets;        /* softmax kinds: [N] i32 | i64; sigmoid kinds: [N, C] of
                                            the logits' dtype (0/1 or soft targets) */
-    const imbal_tensor *class_weights;  /* optional [C] f32, >= 0 (alpha of focal; ENS weights).
-                                           Sigmoid kinds: multiplies column c (BCE's `weight`) */
-    const imbal_tensor *sample_weights; /* optional [N] f32, >= 0 (per-batch INS/ISNS/ENS):
-                                           multiplies row n's loss (and, with weight_norm PYTORCH,
-                                           its share of the softmax kinds' mean denominator).
-                                           Sigmoid kinds' mean always divides by N*C */
+    const imbal_tensor *class_weights;  /* optional [C] f32, >= 0 (alpha of focal; ENS weights) */
+    const imbal_tensor *sample_weights; /* optional [N] f32, >= 0 (per-batch INS/ISNS/ENS);
+                                           multiplies row n's loss (and, with weight_norm
+                                           PYTORCH, its share of the mean's denominator).
+                                           Sigmoid kinds: class_weights multiplies column c,
+                                           sample_weights row n; their mean divides by N*C */
     const imbal_tensor *class_counts;   /* [C] f32 counts: required by balanced-softmax and ldam */
     const imbal_tensor *pos_weight;     /* bce: optional [C] f32 */
 } imbal_loss_inputs;
 
 typedef struct imbal_loss_outputs {
-    imbal_tensor *loss;       /* mean/sum: a 0-d (or [1]) f32 tensor; NULL to skip. Must be NULL
-                                 with reduction none */
+    imbal_tensor *loss;       /* mean/sum: a 0-d (or [1]) f32 tensor; NULL to skip. Must be
+                                 NULL with reduction none */
     imbal_tensor *per_sample; /* optional f32: [N] for softmax kinds (0 on ignored rows), [N, C]
                                  for sigmoid kinds; required with reduction none */
     imbal_tensor *dlogits;    /* optional, [N, C] in the logits' dtype; its data may be the
