@@ -81,9 +81,9 @@ typedef struct imbal_loss_params {
     float grad_scale;      /* upstream gradient of the reduced loss (dL/dloss); default 1. With
                               reduction none, every per-sample loss gets this upstream gradient */
     int check_finite;      /* 1: a NaN or +inf logit (or sigmoid-kind float target) is
-                              IMBAL_ERR_DATA naming (row, class) instead of propagating; -inf stays allowed (masked classes). On CUDA this
-                              also checks the targets, and costs one host synchronisation.
-                              default 0 */
+                              IMBAL_ERR_DATA naming (row, class) instead of propagating; -inf
+                              stays allowed (masked classes). On CUDA this also checks the
+                              targets, and costs one host synchronisation. default 0 */
 } imbal_loss_params;
 
 /* Sets the defaults above for `kind`. */
