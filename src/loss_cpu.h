@@ -58,6 +58,61 @@ static inline float imbal_expf_nonpos(float x) {
     return v;
 }
 
+/* cond ? a : b on already computed values, as bit masks: GCC (with its default -ftrapping-math)
+ * does not if-convert a float ?: whose arms it could sink into branches, which stops the loop
+ * from vectorising; integer blends it always does. */
+static inline float imbal_loss_select(int cond, float a, float b) {
+    uint32_t ua, ub, m = 0u - (uint32_t)(cond != 0);
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    uint32_t r = (ua & m) | (ub & ~m);
+    float f;
+    memcpy(&f, &r, sizeof f);
+    return f;
+}
+
+/* log(1 + e) for e in [0, 1] (the softplus term of the sigmoid losses), branch-free:
+ * log(1 + e) = 2 atanh(s) with s = e / (2 + e) in [0, 1/3], whose odd series to s^15 is accurate
+ * to a few ulp and keeps full relative precision as e -> 0. */
+static inline float imbal_log1pf_unit(float e) {
+    float s = e / (2.0f + e);
+    float z = s * s;
+    float y = 1.0f / 15.0f;
+    y = y * z + 1.0f / 13.0f;
+    y = y * z + 1.0f / 11.0f;
+    y = y * z + 1.0f / 9.0f;
+    y = y * z + 1.0f / 7.0f;
+    y = y * z + 1.0f / 5.0f;
+    y = y * z + 1.0f / 3.0f;
+    y = y * z + 1.0f;
+    return 2.0f * s * y;
+}
+
+/* log(x) for finite x > 0 (subnormals included), branch-free: x = 2^k m with m in [sqrt(1/2),
+ * sqrt(2)) (the exponent split of musl's logf), log m = 2 atanh((m - 1)/(m + 1)) by its odd series
+ * (|s| < 0.172, terms to s^11), k ln2 in two parts. The caller handles x <= 0, inf and NaN. */
+static inline float imbal_logf_pos(float x) {
+    int sub = x < 1.17549435e-38f;
+    float xs = imbal_loss_select(sub, x * 16777216.0f, x);
+    uint32_t b;
+    memcpy(&b, &xs, sizeof b);
+    uint32_t ix = b + (0x3f800000u - 0x3f3504f3u);
+    float k = (float)((int32_t)(ix >> 23) - 127) - imbal_loss_select(sub, 24.0f, 0.0f);
+    uint32_t mb = (ix & 0x007fffffu) + 0x3f3504f3u;
+    float m;
+    memcpy(&m, &mb, sizeof m);
+    float f = m - 1.0f;
+    float s = f / (2.0f + f);
+    float z = s * s;
+    float y = 1.0f / 11.0f;
+    y = y * z + 1.0f / 9.0f;
+    y = y * z + 1.0f / 7.0f;
+    y = y * z + 1.0f / 5.0f;
+    y = y * z + 1.0f / 3.0f;
+    y = y * z + 1.0f;
+    return k * 0.693145752f + (k * 1.42860677e-6f + 2.0f * s * y);
+}
+
 static inline float imbal_loss_load(imbal_dtype dtype, const void *base, int64_t i) {
     switch (dtype) {
     case IMBAL_F16:

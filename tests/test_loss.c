@@ -630,3 +630,27 @@ Test(loss_math, expf_nonpos_accuracy) {
     cr_expect_eq(imbal_expf_nonpos(-INFINITY), 0.0f);
     cr_expect(isnan(imbal_expf_nonpos(NAN)));
 }
+
+Test(loss_math, log_helpers_accuracy) {
+    int64_t worst1 = 0, worst2 = 0;
+    for (int64_t k = 0; k <= 1000000; ++k) {
+        float e = (float)((double)k / 1000000.0);
+        int64_t d = ulp_distance(imbal_log1pf_unit(e), (float)log1p((double)e));
+        if (d > worst1) worst1 = d;
+    }
+    for (int64_t k = 1; k <= 1000000; ++k) {
+        /* log-spaced over [1e-44, 1]: subnormals, normals, and values near 1 */
+        float x = (float)exp(-101.3 * (double)k / 1000000.0);
+        if (x == 0.0f) continue;
+        float want = (float)log((double)x);
+        int64_t d = ulp_distance(imbal_logf_pos(x), want);
+        if (fabs((double)want) < 1e-3) d = fabs(imbal_logf_pos(x) - want) < 1e-9 ? 0 : d;
+        if (d > worst2) worst2 = d;
+    }
+    cr_expect_leq(worst1, 3, "log1p worst %lld ulp", (long long)worst1);
+    cr_expect_leq(worst2, 3, "log worst %lld ulp", (long long)worst2);
+    cr_expect_eq(imbal_log1pf_unit(0.0f), 0.0f);
+    cr_expect_eq(imbal_logf_pos(1.0f), 0.0f);
+    cr_expect_eq(imbal_loss_select(1, 2.0f, 3.0f), 2.0f);
+    cr_expect_eq(imbal_loss_select(0, 2.0f, 3.0f), 3.0f);
+}
