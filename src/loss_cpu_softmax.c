@@ -33,6 +33,25 @@ static void focal_factors(float gamma, float u, float logp, float p, float *mod,
     *grad = m * (1.0f - gamma * p * r);
 }
 
+/* max_j z_j over 8 independent lanes: clang turns the lanes into maxps, GCC into 8 independent
+ * maxss chains; neither needs -ffast-math or an OpenMP simd reduction. NaN entries are skipped
+ * here and poison the row through exp later. */
+static float row_max(const float *restrict z, int64_t c) {
+    float lane[8];
+    for (int k = 0; k < 8; ++k)
+        lane[k] = -INFINITY;
+    int64_t j = 0;
+    for (; j + 8 <= c; j += 8)
+        for (int k = 0; k < 8; ++k)
+            lane[k] = z[j + k] > lane[k] ? z[j + k] : lane[k];
+    float m = -INFINITY;
+    for (; j < c; ++j)
+        m = z[j] > m ? z[j] : m;
+    for (int k = 0; k < 8; ++k)
+        m = lane[k] > m ? lane[k] : m;
+    return m;
+}
+
 static void softmax_row(const imbal_loss_cpu_plan *plan, int64_t i, row_scratch *s) {
     const imbal_loss_job *job = plan->job;
     const imbal_loss_params *p = &job->p;
@@ -62,10 +81,7 @@ static void softmax_row(const imbal_loss_cpu_plan *plan, int64_t i, row_scratch 
         for (int64_t j = 0; j < c; ++j)
             z[j] *= zscale;
     }
-    float m = -INFINITY;
-#pragma omp simd reduction(max : m)
-    for (int64_t j = 0; j < c; ++j)
-        m = z[j] > m ? z[j] : m;
+    float m = row_max(z, c);
     if (isnan(z[y])) m = NAN;
     for (int64_t j = 0; j < c; ++j)
         e[j] = imbal_expf_nonpos(z[j] - m);
