@@ -42,12 +42,14 @@ __device__ float block_min(float v) {
     __shared__ float part[32];
     __shared__ float total;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    for (int o = 16; o > 0; o >>= 1) v = fminf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    for (int o = 16; o > 0; o >>= 1)
+        v = fminf(v, __shfl_xor_sync(0xffffffffu, v, o));
     if (lane == 0) part[warp] = v;
     __syncthreads();
     if (warp == 0) {
         float w = lane < nwarps ? part[lane] : kInf;
-        for (int o = 16; o > 0; o >>= 1) w = fminf(w, __shfl_xor_sync(0xffffffffu, w, o));
+        for (int o = 16; o > 0; o >>= 1)
+            w = fminf(w, __shfl_xor_sync(0xffffffffu, w, o));
         if (lane == 0) total = w;
     }
     __syncthreads();
@@ -82,7 +84,8 @@ __global__ void __launch_bounds__(kPrepassThreads) loss_prepass(PrepassArgs a) {
     /* Per-class tables, by the last block alone (c is small next to n * c). */
     if (a.cw) {
         double ws = 0.0;
-        for (int64_t c = threadIdx.x; c < a.c; c += blockDim.x) ws += (double)a.cw[c];
+        for (int64_t c = threadIdx.x; c < a.c; c += blockDim.x)
+            ws += (double)a.cw[c];
         ws = block_sum<double>(ws);
         if (threadIdx.x == 0) a.hdr->wsum = (float)ws;
     }
@@ -107,7 +110,9 @@ __global__ void __launch_bounds__(kPrepassThreads) loss_prepass(PrepassArgs a) {
     }
 }
 
-size_t align256(size_t b) { return (b + 255) & ~(size_t)255; }
+size_t align256(size_t b) {
+    return (b + 255) & ~(size_t)255;
+}
 
 struct Scratch {
     ScratchHeader *hdr;
@@ -254,8 +259,8 @@ extern "C" imbal_status imbal_loss_cuda(imbal_ctx *ctx, int device, const imbal_
     const bool softmax = imbal_loss_is_softmax(p.kind);
     const bool cls_needed =
         softmax && (p.kind == IMBAL_LOSS_BALANCED_SOFTMAX || p.kind == IMBAL_LOSS_LDAM);
-    const bool wsum_needed = softmax && job->class_weights && p.kind != IMBAL_LOSS_FOCAL &&
-                             p.label_smoothing > 0.0f;
+    const bool wsum_needed =
+        softmax && job->class_weights && p.kind != IMBAL_LOSS_FOCAL && p.label_smoothing > 0.0f;
     const bool prepass =
         softmax && (p.reduction == IMBAL_REDUCTION_MEAN || cls_needed || wsum_needed);
     const int pre_grid = prepass ? prepass_grid(job->n) : 0;

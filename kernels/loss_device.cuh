@@ -31,25 +31,35 @@ struct ScratchHeader {
 
 /* ---- dtypes ---------------------------------------------------------------------------------- */
 
-__device__ __forceinline__ float to_f(float v) { return v; }
-__device__ __forceinline__ float to_f(__half v) { return __half2float(v); }
-__device__ __forceinline__ float to_f(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ float to_f(float v) {
+    return v;
+}
+__device__ __forceinline__ float to_f(__half v) {
+    return __half2float(v);
+}
+__device__ __forceinline__ float to_f(__nv_bfloat16 v) {
+    return __bfloat162float(v);
+}
 
 template <typename T> __device__ __forceinline__ T from_f(float v);
-template <> __device__ __forceinline__ float from_f<float>(float v) { return v; }
-template <> __device__ __forceinline__ __half from_f<__half>(float v) { return __float2half_rn(v); }
+template <> __device__ __forceinline__ float from_f<float>(float v) {
+    return v;
+}
+template <> __device__ __forceinline__ __half from_f<__half>(float v) {
+    return __float2half_rn(v);
+}
 template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float v) {
     return __float2bfloat16_rn(v);
 }
 
 /* Elements per 128-bit vector. */
-template <typename T> struct VecWidth {
-    static constexpr int value = 16 / (int)sizeof(T);
-};
+template <typename T> struct VecWidth { static constexpr int value = 16 / (int)sizeof(T); };
 
 /* Plain loads (not __ldg): dlogits may alias the logits, so the logits are not read-only for the
  * kernel's lifetime. */
-template <typename T> __device__ __forceinline__ float load1(const T *p) { return to_f(*p); }
+template <typename T> __device__ __forceinline__ float load1(const T *p) {
+    return to_f(*p);
+}
 
 template <typename T>
 __device__ __forceinline__ void load_vec(const T *p, float (&out)[VecWidth<T>::value]) {
@@ -58,12 +68,17 @@ __device__ __forceinline__ void load_vec(const T *p, float (&out)[VecWidth<T>::v
     T tmp[V];
     memcpy(tmp, &raw, sizeof raw);
 #pragma unroll
-    for (int i = 0; i < V; ++i) out[i] = to_f(tmp[i]);
+    for (int i = 0; i < V; ++i)
+        out[i] = to_f(tmp[i]);
 }
 
 /* Streaming (evict-first) stores: the gradient is not read again by this kernel. */
-__device__ __forceinline__ void store1_cs(float *p, float v) { __stcs(p, v); }
-__device__ __forceinline__ void store1_cs(__half *p, float v) { __stcs(p, __float2half_rn(v)); }
+__device__ __forceinline__ void store1_cs(float *p, float v) {
+    __stcs(p, v);
+}
+__device__ __forceinline__ void store1_cs(__half *p, float v) {
+    __stcs(p, __float2half_rn(v));
+}
 __device__ __forceinline__ void store1_cs(__nv_bfloat16 *p, float v) {
     __stcs(p, __float2bfloat16_rn(v));
 }
@@ -73,24 +88,28 @@ __device__ __forceinline__ void store_vec_cs(T *p, const float (&v)[VecWidth<T>:
     constexpr int V = VecWidth<T>::value;
     T tmp[V];
 #pragma unroll
-    for (int i = 0; i < V; ++i) tmp[i] = from_f<T>(v[i]);
+    for (int i = 0; i < V; ++i)
+        tmp[i] = from_f<T>(v[i]);
     uint4 raw;
     memcpy(&raw, tmp, sizeof raw);
     __stcs(reinterpret_cast<uint4 *>(p), raw);
 }
 
-/* ---- reductions: fixed trees, so every run gives the same bits --------------------------------- */
+/* ---- reductions: fixed trees, so every run gives the same bits ---------------------------------
+ */
 
 /* Over aligned groups of G lanes (G a power of two <= 32). Every lane of the group ends with the
  * same value (the butterfly adds the same pairs; float addition is commutative). */
 template <int G> __device__ __forceinline__ float group_max(float v) {
 #pragma unroll
-    for (int o = G / 2; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    for (int o = G / 2; o > 0; o >>= 1)
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
     return v;
 }
 template <int G, typename F> __device__ __forceinline__ F group_sum(F v) {
 #pragma unroll
-    for (int o = G / 2; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    for (int o = G / 2; o > 0; o >>= 1)
+        v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
 }
 
@@ -166,7 +185,8 @@ __device__ __forceinline__ MaxSum block_maxsum(MaxSum v) {
     return r;
 }
 
-/* ---- the last block of a grid reduces the per-block partials in a fixed order ----------------- */
+/* ---- the last block of a grid reduces the per-block partials in a fixed order -----------------
+ */
 
 /* Every block calls this with its partial (significant in thread 0). The block that finishes last
  * (threadfence + counter, as CUDA's threadFenceReduction sample) sums partials[0..gridDim.x) in
@@ -191,16 +211,17 @@ __device__ bool last_block_total(F partial, F *partials, unsigned int *counter, 
     return true;
 }
 
-/* ---- arguments of the fused kernels ----------------------------------------------------------- */
+/* ---- arguments of the fused kernels -----------------------------------------------------------
+ */
 
 struct SoftmaxArgs {
     const void *x; /* [n, c] logits */
     void *dx;      /* [n, c] dlogits or NULL; may equal x */
     const void *tgt;
-    int tgt64;         /* targets are i64 (else i32) */
-    const float *cw;   /* class weights [c] or NULL */
-    const float *sw;   /* sample weights [n] or NULL */
-    const float *bias; /* balanced-softmax: tau * log prior [c] (scratch), else NULL */
+    int tgt64;          /* targets are i64 (else i32) */
+    const float *cw;    /* class weights [c] or NULL */
+    const float *sw;    /* sample weights [n] or NULL */
+    const float *bias;  /* balanced-softmax: tau * log prior [c] (scratch), else NULL */
     const float *delta; /* ldam: Delta_c [c] (scratch), else NULL */
     float a;            /* logits scale: ldam s, else 1 */
     float eps;          /* label smoothing */
@@ -210,7 +231,7 @@ struct SoftmaxArgs {
     int64_t n, c;
     int reduction;
     int check;
-    int vec_store; /* dx - x is a multiple of 16 bytes (block path: vector stores line up) */
+    int vec_store;      /* dx - x is a multiple of 16 bytes (block path: vector stores line up) */
     float w_total_host; /* sum of class weights when known on the host (no class weights: c) */
     const ScratchHeader *hdr_in; /* denom, wsum from the pre-pass */
     int use_wsum;                /* read wsum from the header (label smoothing + class weights) */

@@ -20,8 +20,8 @@ __device__ __forceinline__ ElemOut elem(const SigmoidArgs &a, float x, float t, 
     /* sigmoid and its complement without cancellation; softplus(-|x|) = log1p(exp(-|x|)) */
     const float e = expf(-fabsf(x));
     const float inv = 1.0f / (1.0f + e);
-    const float p = x >= 0.0f ? inv : e * inv;     /* sigma(x) */
-    const float onem = x >= 0.0f ? e * inv : inv;  /* 1 - sigma(x) */
+    const float p = x >= 0.0f ? inv : e * inv;    /* sigma(x) */
+    const float onem = x >= 0.0f ? e * inv : inv; /* 1 - sigma(x) */
     const float sp = log1pf(e);
     ElemOut o;
     if (a.bce) {
@@ -50,13 +50,14 @@ __device__ __forceinline__ ElemOut elem(const SigmoidArgs &a, float x, float t, 
     return o;
 }
 
-template <typename T, bool VEC> __global__ void __launch_bounds__(kThreads) sigmoid_loss(SigmoidArgs a) {
+template <typename T, bool VEC>
+__global__ void __launch_bounds__(kThreads) sigmoid_loss(SigmoidArgs a) {
     constexpr int V = VEC ? VecWidth<T>::value : 1;
     constexpr int64_t kPerBlock = (int64_t)kThreads * kVecPerThread * V;
     const int64_t total = a.n * a.c;
     const int64_t begin = (int64_t)blockIdx.x * kPerBlock;
-    const float gs = a.reduction == IMBAL_REDUCTION_MEAN ? a.grad_scale / (float)total
-                                                         : a.grad_scale;
+    const float gs =
+        a.reduction == IMBAL_REDUCTION_MEAN ? a.grad_scale / (float)total : a.grad_scale;
     const T *x = static_cast<const T *>(a.x);
     const T *t = static_cast<const T *>(a.t);
     T *dx = static_cast<T *>(a.dx);
@@ -113,7 +114,9 @@ template <typename T, bool VEC> __global__ void __launch_bounds__(kThreads) sigm
         *a.loss = a.reduction == IMBAL_REDUCTION_MEAN ? (float)(sum / (double)total) : (float)sum;
 }
 
-bool aligned16(const void *p) { return p == nullptr || ((uintptr_t)p & 15u) == 0; }
+bool aligned16(const void *p) {
+    return p == nullptr || ((uintptr_t)p & 15u) == 0;
+}
 
 int grid_for(int64_t n, int64_t c, int v) {
     const int64_t per_block = (int64_t)kThreads * kVecPerThread * v;
@@ -131,7 +134,9 @@ template <typename T> void launch(const SigmoidArgs &a) {
 } // namespace
 
 /* The most blocks either variant launches (the scalar one): the size of the partials. */
-int sigmoid_grid(int64_t n, int64_t c) { return grid_for(n, c, 1); }
+int sigmoid_grid(int64_t n, int64_t c) {
+    return grid_for(n, c, 1);
+}
 
 cudaError_t sigmoid_launch(const SigmoidArgs &a, imbal_dtype dtype) {
     switch (dtype) {

@@ -37,8 +37,7 @@ __device__ __forceinline__ RowInfo row_info(const SoftmaxArgs &a, int64_t row, b
 /* z_c from the raw logit; flags NaN / +inf for check_finite. */
 __device__ __forceinline__ float transform(const SoftmaxArgs &a, int64_t row, int64_t c, float xv,
                                            int64_t y, float shift) {
-    if (a.check && !(xv < kInf))
-        atomicMax(&a.hdr->bad_logit, ~(unsigned long long)(row * a.c + c));
+    if (a.check && !(xv < kInf)) atomicMax(&a.hdr->bad_logit, ~(unsigned long long)(row * a.c + c));
     float z = a.a * xv;
     if (a.bias) z += a.bias[c];
     if (c == y) z -= shift;
@@ -177,7 +176,8 @@ __global__ void __launch_bounds__(kSmallThreads) softmax_small(SoftmaxArgs a) {
  * 16-byte-aligned body (scalar head and tail), then a block reduction (whose __syncthreads also
  * orders every read of the row before any in-place write). Pass 2 re-reads the row (an L2 hit
  * for rows in flight) and writes dlogits with streaming stores. */
-template <typename T, bool FOCAL> __global__ void __launch_bounds__(512) softmax_large(SoftmaxArgs a) {
+template <typename T, bool FOCAL>
+__global__ void __launch_bounds__(512) softmax_large(SoftmaxArgs a) {
     constexpr int V = VecWidth<T>::value;
     const int64_t row = blockIdx.x;
     const int64_t C = a.c;
@@ -202,14 +202,17 @@ template <typename T, bool FOCAL> __global__ void __launch_bounds__(512) softmax
         maxsum_add(st, z);
         if (smooth) wz += (a.cw ? a.cw[c] : 1.0f) * z;
     };
-    for (int64_t c = tid; c < head; c += nt) take(c, load1(x + c));
+    for (int64_t c = tid; c < head; c += nt)
+        take(c, load1(x + c));
     for (int64_t v = tid; v < nvec; v += nt) {
         float xv[V];
         load_vec(x + head + v * V, xv);
 #pragma unroll
-        for (int i = 0; i < V; ++i) take(head + v * V + i, xv[i]);
+        for (int i = 0; i < V; ++i)
+            take(head + v * V + i, xv[i]);
     }
-    for (int64_t c = tail + tid; c < C; c += nt) take(c, load1(x + c));
+    for (int64_t c = tail + tid; c < C; c += nt)
+        take(c, load1(x + c));
 
     const MaxSum rs = block_maxsum(st);
     const float swz = smooth ? block_sum<float>(wz) : 0.0f;
@@ -226,21 +229,25 @@ template <typename T, bool FOCAL> __global__ void __launch_bounds__(512) softmax
             if (o.cw != 0.0f) g -= o.cw * (a.cw ? a.cw[c] : 1.0f);
             return g;
         };
-        for (int64_t c = tid; c < head; c += nt) store1_cs(dx + c, grad(c, load1(x + c)));
+        for (int64_t c = tid; c < head; c += nt)
+            store1_cs(dx + c, grad(c, load1(x + c)));
         for (int64_t v = tid; v < nvec; v += nt) {
             const int64_t c0 = head + v * V;
             float xv[V];
             load_vec(x + c0, xv);
 #pragma unroll
-            for (int i = 0; i < V; ++i) xv[i] = grad(c0 + i, xv[i]);
+            for (int i = 0; i < V; ++i)
+                xv[i] = grad(c0 + i, xv[i]);
             if (a.vec_store) {
                 store_vec_cs(dx + c0, xv);
             } else {
 #pragma unroll
-                for (int i = 0; i < V; ++i) store1_cs(dx + c0 + i, xv[i]);
+                for (int i = 0; i < V; ++i)
+                    store1_cs(dx + c0 + i, xv[i]);
             }
         }
-        for (int64_t c = tail + tid; c < C; c += nt) store1_cs(dx + c, grad(c, load1(x + c)));
+        for (int64_t c = tail + tid; c < C; c += nt)
+            store1_cs(dx + c, grad(c, load1(x + c)));
     }
     if (tid == 0 && a.per_sample) a.per_sample[row] = o.loss;
     finish_loss(a, o.loss);
@@ -266,7 +273,9 @@ SmallShape small_shape(int64_t c) {
     return {32, 32};
 }
 
-int large_threads(int64_t c) { return c <= 4096 ? 128 : (c <= 16384 ? 256 : 512); }
+int large_threads(int64_t c) {
+    return c <= 4096 ? 128 : (c <= 16384 ? 256 : 512);
+}
 
 template <typename T, bool FOCAL> void launch_small(const SoftmaxArgs &a, int grid) {
     const SmallShape s = small_shape(a.c);
