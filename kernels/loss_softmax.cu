@@ -34,6 +34,17 @@ __device__ __forceinline__ RowInfo row_info(const SoftmaxArgs &a, int64_t row, b
     return r;
 }
 
+/* A padding row past n (its group or block still takes part in the reductions). */
+__device__ __forceinline__ RowInfo inactive_row() {
+    RowInfo r;
+    r.y = -1;
+    r.ignored = true;
+    r.valid = false;
+    r.wy = r.s = 1.0f;
+    r.shift = 0.0f;
+    return r;
+}
+
 /* z_c from the raw logit; flags NaN / +inf for check_finite. */
 __device__ __forceinline__ float transform(const SoftmaxArgs &a, int64_t row, int64_t c, float xv,
                                            int64_t y, float shift) {
@@ -119,7 +130,7 @@ __global__ void __launch_bounds__(kSmallThreads) softmax_small(SoftmaxArgs a) {
     const bool active = row < a.n;
     const int64_t C = a.c;
     const int64_t r0 = active ? row : 0;
-    const RowInfo ri = row_info(a, r0, active && lane == 0);
+    const RowInfo ri = active ? row_info(a, r0, lane == 0) : inactive_row();
     const T *x = static_cast<const T *>(a.x) + r0 * C;
     const float gs = grad_scale_of(a);
 
@@ -182,6 +193,10 @@ __global__ void __launch_bounds__(512) softmax_large(SoftmaxArgs a) {
     const int64_t row = blockIdx.x;
     const int64_t C = a.c;
     const int tid = threadIdx.x, nt = blockDim.x;
+    if (row >= a.n) { /* n = 0: one empty block still finishes the reduced loss */
+        finish_loss(a, 0.0f);
+        return;
+    }
     const RowInfo ri = row_info(a, row, tid == 0);
     const T *x = static_cast<const T *>(a.x) + row * C;
     const float gs = grad_scale_of(a);
