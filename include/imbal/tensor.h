@@ -61,6 +61,11 @@ IMBAL_API imbal_status imbal_tensor_copy(imbal_ctx *ctx, imbal_tensor *dst, cons
 /* 1 if the two tensors have the same ndim and extents. */
 IMBAL_API int imbal_tensor_same_shape(const imbal_tensor *a, const imbal_tensor *b);
 
+/* Converts src into dst element by element: same shape, both on the CPU, any pair of dtypes.
+ * Floats to f16/bf16 round to nearest even; floats to integers truncate toward zero and must be
+ * finite and in range, integers to u8 must be in 0..255, else IMBAL_ERR_DATA names the index. */
+IMBAL_API imbal_status imbal_tensor_cast(imbal_ctx *ctx, imbal_tensor *dst, const imbal_tensor *src);
+
 IMBAL_EXTERN_C_END
 
 #endif

@@ -113,5 +113,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
+int cmd_loss(int argc, char **argv);
 
 #endif

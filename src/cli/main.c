@@ -15,6 +15,7 @@ static const char usage[] =
     "  weights   class weights by a named scheme (inverse, balanced, ens, ...)\n"
     "  split     stratified train/val/test split, written as a CSV manifest\n"
     "  sample    run a sampler for some epochs and report what it drew per class\n"
+    "  loss      a fused loss and its gradient on your own .npy arrays (ce, focal, ...)\n"
     "  version   print the version and whether CUDA is built in\n"
     "\n"
     "A dataset is an ImageFolder directory (one sub-directory per class) or a CSV manifest\n"
@@ -32,9 +33,9 @@ int main(int argc, char **argv) {
     static const struct {
         const char *name;
         cli_command_fn fn;
-    } commands[] = {{"synth", cmd_synth},      {"stats", cmd_stats},   {"weights", cmd_weights},
-                    {"split", cmd_split},      {"sample", cmd_sample}, {"version", cmd_version},
-                    {"--version", cmd_version}};
+    } commands[] = {{"synth", cmd_synth},     {"stats", cmd_stats},      {"weights", cmd_weights},
+                    {"split", cmd_split},     {"sample", cmd_sample},    {"loss", cmd_loss},
+                    {"version", cmd_version}, {"--version", cmd_version}};
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_EXIT_USAGE;
