@@ -183,7 +183,7 @@ typedef struct loss_tensors {
 
 static void free_tensors(loss_tensors *t) {
     for (int i = 0; i < T_COUNT; ++i) {
-        if (t->dev[i].data != t->host[i].data) imbal_tensor_free(&t->dev[i]);
+        imbal_tensor_free(&t->dev[i]); /* a view (owns nothing) on the CPU */
         imbal_tensor_free(&t->host[i]);
     }
 }
@@ -345,11 +345,17 @@ static imbal_status alloc_outputs(imbal_ctx *ctx, const imbal_loss_params *p, in
     return st;
 }
 
+/* Only these kinds take class counts; with --cb-beta the counts made the weights instead. */
+static int counts_used(imbal_loss_kind kind) {
+    return kind == IMBAL_LOSS_BALANCED_SOFTMAX || kind == IMBAL_LOSS_LDAM;
+}
+
 static imbal_status place_on_device(imbal_ctx *ctx, imbal_device dev, loss_tensors *t) {
     for (int i = 0; i < T_COUNT; ++i) {
         if (!t->present[i]) continue;
         if (dev.kind == IMBAL_DEVICE_CPU) {
             t->dev[i] = t->host[i];
+            t->dev[i].owns_data = 0;
             continue;
         }
         imbal_tensor *h = &t->host[i];
@@ -469,7 +475,8 @@ int cmd_loss(int argc, char **argv) {
                                 &t.dev[T_TARGETS],
                                 t.present[T_WEIGHTS] ? &t.dev[T_WEIGHTS] : NULL,
                                 t.present[T_SAMPLE] ? &t.dev[T_SAMPLE] : NULL,
-                                t.present[T_COUNTS] ? &t.dev[T_COUNTS] : NULL,
+                                counts_used(p.kind) && t.present[T_COUNTS] ? &t.dev[T_COUNTS]
+                                                                           : NULL,
                                 t.present[T_POS] ? &t.dev[T_POS] : NULL};
         imbal_loss_outputs out = {t.present[T_LOSS] ? &t.dev[T_LOSS] : NULL, &t.dev[T_PER],
                                   t.present[T_GRAD] ? &t.dev[T_GRAD] : NULL};
