@@ -8,6 +8,7 @@
  * and dL/dx_c = a * (cp * p_c - cy * [c == y] - cw * w_c) * grad_scale', with cp, cy, cw the row
  * coefficients below. */
 #include "loss_device.cuh"
+#include "loss_math.cuh"
 
 namespace loss_kernels {
 namespace {
@@ -55,12 +56,8 @@ __device__ __forceinline__ float transform(const SoftmaxArgs &a, int64_t row, in
     return z;
 }
 
-struct RowOut {
-    float loss, cp, cy, cw;
-};
-
-/* The row's loss (with w_y and s_n, before the reduction) and its gradient coefficients, already
- * multiplied by a and the upstream gradient gs. swz = sum_c w_c z_c (only with label smoothing). */
+/* The row's loss and gradient coefficients (kernels/loss_math.cuh), multiplied by a and the
+ * upstream gradient gs; ignored rows give 0, rows with a target out of range NaN. */
 template <bool FOCAL>
 __device__ __forceinline__ RowOut row_out(const SoftmaxArgs &a, const RowInfo &r, float m, float S,
                                           float zy, float swz, float gs) {
@@ -69,42 +66,10 @@ __device__ __forceinline__ RowOut row_out(const SoftmaxArgs &a, const RowInfo &r
         const float nan = __int_as_float(0x7fc00000);
         return RowOut{nan, nan, nan, nan};
     }
-    const float log_s = logf(S);
-    const float lpy = zy - m - log_s; /* log p_y */
-    const float scale = gs * a.a;
-    RowOut o;
-    if (!FOCAL) {
-        const float e = a.eps, cf = (float)a.c;
-        const float wsum = a.use_wsum ? a.hdr_in->wsum : a.w_total_host;
-        float loss = (1.0f - e) * r.wy * (-lpy);
-        /* -sum_c w_c log p_c = -(sum_c w_c z_c - W lse) */
-        if (e > 0.0f) loss += (e / cf) * (wsum * (m + log_s) - swz);
-        o.loss = r.s * loss;
-        o.cy = r.s * (1.0f - e) * r.wy;
-        o.cp = r.s * ((1.0f - e) * r.wy + e * wsum / cf);
-        o.cw = r.s * e / cf;
-    } else {
-        /* Lin et al. 2017, softmax form; the factor (1 - p_y)^gamma in log space. u = 1 - p_y. */
-        const float ey = expf(zy - m), py = ey / S;
-        const float u = fmaxf((S - ey) / S, 0.0f);
-        const float g = a.gamma;
-        const float ug = g == 0.0f ? 1.0f : (u > 0.0f ? expf(g * logf(u)) : 0.0f);
-        /* t = u^-1 * p_y * (-log p_y) = p_y * log1p(-u) / (-u): finite as u -> 0 and for g < 1 */
-        float t;
-        if (u <= 0.0f)
-            t = py;
-        else if (u < 1.0f)
-            t = py * (log1pf(-u) / (-u));
-        else
-            t = -py * lpy;
-        o.loss = r.s * r.wy * ug * (-lpy);
-        o.cp = o.cy = r.s * r.wy * ug * (g * t + 1.0f);
-        o.cw = 0.0f;
-    }
-    o.cp *= scale;
-    o.cy *= scale;
-    o.cw *= scale;
-    return o;
+    const RowStats st{m, S, zy, swz};
+    if (FOCAL) return focal_row(a.gamma, r.wy, r.s, st, gs * a.a);
+    const float wsum = a.use_wsum ? a.hdr_in->wsum : a.w_total_host;
+    return ce_row(a.eps, (float)a.c, wsum, r.wy, r.s, st, gs * a.a);
 }
 
 __device__ __forceinline__ float grad_scale_of(const SoftmaxArgs &a) {
