@@ -9,11 +9,12 @@
 
 namespace loss_kernels {
 
-/* A softmax row's loss (with w_y and s_n, before the reduction) and the coefficients of its
- * gradient dL/dz_c = cp * p_c - cy * [c == y] - cw * w_c, already multiplied by `scale` (the
- * upstream gradient times dz/dx). */
+/* A softmax row's loss (with w_y and s_n, before the reduction) and its gradient
+ * dL/dz_c = a1 (p_c - [c == y]) + a2 (wsum p_c - w_c), a1 and a2 already multiplied by `scale`
+ * (the upstream gradient times dz/dx). Each bracket cancels on its own, so C = 1 gives exactly 0.
+ */
 struct RowOut {
-    float loss, cp, cy, cw;
+    float loss, a1, a2, wsum;
 };
 
 /* Inputs: the row's max m, S = sum_c exp(z_c - m), z_y, swz = sum_c w_c z_c (label smoothing
@@ -31,9 +32,9 @@ __host__ __device__ inline RowOut ce_row(float eps, float c, float wsum, float w
     /* -sum_c w_c log p_c = W lse - sum_c w_c z_c (PyTorch's weighted label smoothing) */
     if (eps > 0.0f) loss += (eps / c) * (wsum * (st.m + log_s) - st.swz);
     o.loss = s * loss;
-    o.cy = s * (1.0f - eps) * wy * scale;
-    o.cp = s * ((1.0f - eps) * wy + eps * wsum / c) * scale;
-    o.cw = s * eps / c * scale;
+    o.a1 = s * (1.0f - eps) * wy * scale;
+    o.a2 = s * eps / c * scale;
+    o.wsum = wsum;
     return o;
 }
 
@@ -57,8 +58,9 @@ __host__ __device__ inline RowOut focal_row(float gamma, float wy, float s, RowS
         t = -py * lpy;
     RowOut o;
     o.loss = s * wy * ug * (-lpy);
-    o.cp = o.cy = s * wy * ug * (gamma * t + 1.0f) * scale;
-    o.cw = 0.0f;
+    o.a1 = s * wy * ug * (gamma * t + 1.0f) * scale;
+    o.a2 = 0.0f;
+    o.wsum = 0.0f;
     return o;
 }
 

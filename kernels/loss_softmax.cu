@@ -5,8 +5,8 @@
  *
  * Every row is the same computation on z_c = a * x_c + bias_c - shift * [c == y]
  * (ce, focal: a = 1; balanced-softmax: bias_c = tau log prior_c; ldam: a = s, shift = s Delta_y),
- * and dL/dx_c = a * (cp * p_c - cy * [c == y] - cw * w_c) * grad_scale', with cp, cy, cw the row
- * coefficients below. */
+ * and dL/dx_c = a * g * (a1 (p_c - [c == y]) + a2 (W p_c - w_c)), g the upstream gradient, with
+ * a1, a2 the row coefficients of kernels/loss_math.cuh (a2 only with label smoothing). */
 #include "loss_device.cuh"
 #include "loss_math.cuh"
 
@@ -72,6 +72,14 @@ __device__ __forceinline__ RowOut row_out(const SoftmaxArgs &a, const RowInfo &r
     return ce_row(a.eps, (float)a.c, wsum, r.wy, r.s, st, gs * a.a);
 }
 
+/* dL/dx_c from the row's coefficients and p_c. */
+__device__ __forceinline__ float grad_of(const SoftmaxArgs &a, const RowOut &o, float p, int64_t c,
+                                         int64_t y) {
+    float g = o.a1 * (c == y ? p - 1.0f : p);
+    if (o.a2 != 0.0f) g += o.a2 * (o.wsum * p - (a.cw ? a.cw[c] : 1.0f));
+    return g;
+}
+
 __device__ __forceinline__ float grad_scale_of(const SoftmaxArgs &a) {
     return a.use_denom ? a.grad_scale / a.hdr_in->denom : a.grad_scale;
 }
@@ -134,9 +142,7 @@ __global__ void __launch_bounds__(kSmallThreads) softmax_small(SoftmaxArgs a) {
             if (c < C) {
                 float g = 0.0f;
                 if (!ri.ignored) {
-                    g = o.cp * (expf(z[k] - m) * inv_s);
-                    if (c == ri.y) g -= o.cy;
-                    if (o.cw != 0.0f) g -= o.cw * (a.cw ? a.cw[c] : 1.0f);
+                    g = grad_of(a, o, expf(z[k] - m) * inv_s, c, ri.y);
                 }
                 store1_cs(dx + c, g);
             }
@@ -204,10 +210,7 @@ __global__ void __launch_bounds__(1024) softmax_large(SoftmaxArgs a) {
         auto grad = [&](int64_t c, float xv) -> float {
             if (ri.ignored) return 0.0f;
             const float z = a.a * xv + (a.bias ? a.bias[c] : 0.0f) - (c == ri.y ? ri.shift : 0.0f);
-            float g = o.cp * (expf(z - m) * inv_s);
-            if (c == ri.y) g -= o.cy;
-            if (o.cw != 0.0f) g -= o.cw * (a.cw ? a.cw[c] : 1.0f);
-            return g;
+            return grad_of(a, o, expf(z - m) * inv_s, c, ri.y);
         };
         for (int64_t c = tid; c < head; c += nt)
             store1_cs(dx + c, grad(c, load1(x + c)));
