@@ -51,7 +51,7 @@ __global__ void __launch_bounds__(kThreads) sigmoid_loss(SigmoidArgs a) {
             gv[i] = 0.0f;
             if (i0 + i < total) {
                 if (a.check && !(xv[i] < kInf))
-                    atomicMax(&a.hdr->bad_logit, ~(unsigned long long)(i0 + i));
+                    flag_logit(a.hdr, xv[i], (unsigned long long)(i0 + i));
                 const float w = (a.cw ? a.cw[col] : 1.0f) * (a.sw ? a.sw[row] : 1.0f);
                 const ElemOut o = elem(a, xv[i], tv[i], w, a.pw ? a.pw[col] : 1.0f);
                 acc += o.loss;

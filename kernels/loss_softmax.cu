@@ -49,7 +49,7 @@ __device__ __forceinline__ RowInfo inactive_row() {
 /* z_c from the raw logit; flags NaN / +inf for check_finite. */
 __device__ __forceinline__ float transform(const SoftmaxArgs &a, int64_t row, int64_t c, float xv,
                                            int64_t y, float shift) {
-    if (a.check && !(xv < kInf)) atomicMax(&a.hdr->bad_logit, ~(unsigned long long)(row * a.c + c));
+    if (a.check && !(xv < kInf)) flag_logit(a.hdr, xv, (unsigned long long)(row * a.c + c));
     float z = a.a * xv;
     if (a.bias) z += a.bias[c];
     if (c == y) z -= shift;

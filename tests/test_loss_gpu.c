@@ -442,7 +442,8 @@ Test(loss_gpu, check_finite_names_first_bad_logit) {
         for (size_t d = 0; d < 3; ++d)
             for (size_t s = 0; s < 2; ++s) {
                 host_case h;
-                case_init(&h, kinds[k], IMBAL_REDUCTION_MEAN, kDtypes[d], 16, cs[s], 0, 7);
+                case_init(&h, kinds[k], IMBAL_REDUCTION_MEAN, kDtypes[d], 16, cs[s],
+                          s ? V_INPLACE : 0, 7);
                 h.p.check_finite = 1;
                 set_logit(&h, 9, 4, INFINITY);
                 set_logit(&h, 5, 7, NAN);
