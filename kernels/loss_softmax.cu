@@ -96,7 +96,7 @@ __device__ __forceinline__ void finish_loss(const SoftmaxArgs &a, float block_lo
  * registers, so the row is read once and written once; max, sum and sum w z by butterfly
  * shuffles. Lane l holds classes l, l + G, ..., which keeps the group's loads contiguous. */
 template <typename T, int G, int K, bool FOCAL>
-__global__ void __launch_bounds__(kSmallThreads) softmax_small(SoftmaxArgs a) {
+__global__ void __launch_bounds__(kSmallThreads, 2) softmax_small(SoftmaxArgs a) {
     constexpr int kRows = kSmallThreads / G;
     const int lane = (int)threadIdx.x % G;
     const int64_t row = (int64_t)blockIdx.x * kRows + (int)threadIdx.x / G;
