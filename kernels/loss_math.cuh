@@ -88,10 +88,16 @@ __host__ __device__ inline ElemOut sigmoid_elem(int bce, float gamma, float alph
         /* torchvision: ce (1 - p_t)^gamma alpha_t, ce = BCEWithLogits(x, t) */
         const float ce = fmaxf(x, 0.0f) - x * t + sp;
         const float q = p * (1.0f - t) + onem * t; /* 1 - p_t */
-        const float mod = gamma == 0.0f ? 1.0f : (q > 0.0f ? expf(gamma * logf(q)) : 0.0f);
+        /* q^gamma; gamma = 2 (the default) as q * q: no transcendental per element */
+        const float mod = gamma == 0.0f   ? 1.0f
+                          : gamma == 2.0f ? q * q
+                          : q > 0.0f      ? expf(gamma * logf(q))
+                                          : 0.0f;
         /* d/dx q^gamma = gamma q^(gamma-1) dq/dx, dq/dx = p (1 - p) (1 - 2t); at q = 0,
          * p (1 - p) = 0 and the term is 0 */
-        const float dmod = (gamma == 0.0f || q <= 0.0f) ? 0.0f : gamma * mod / q;
+        const float dmod = (gamma == 0.0f || q <= 0.0f) ? 0.0f
+                           : gamma == 2.0f              ? 2.0f * q
+                                                        : gamma * mod / q;
         float l = ce * mod;
         float d = (p - t) * mod + ce * dmod * (p * onem * (1.0f - 2.0f * t));
         if (alpha >= 0.0f) {
