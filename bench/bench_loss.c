@@ -444,6 +444,20 @@ int main(int argc, char **argv) {
         o.dtypes[o.ndtypes++] = IMBAL_BF16;
     }
 
+#ifdef IMBAL_WITH_CUDA
+    if (o.on_gpu) {
+        /* imbal_loss takes its small scratch buffer with cudaMallocAsync; with the default release
+         * threshold (0) the pool is trimmed at every synchronisation and the next call maps memory
+         * again. A training loop would keep it, as this does. */
+        cudaMemPool_t pool;
+        uint64_t keep = UINT64_MAX;
+        if (cudaDeviceGetDefaultMemPool(&pool, 0) != cudaSuccess ||
+            cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep) != cudaSuccess)
+            fprintf(stderr,
+                    "bench_loss: could not keep the CUDA memory pool (%s); timing goes on\n",
+                    cudaGetErrorString(cudaGetLastError()));
+    }
+#endif
     imbal_device dev = o.on_gpu ? imbal_device_cuda(0) : imbal_device_cpu();
     char devname[256];
     if (imbal_device_name(ctx, dev, devname, sizeof devname) != IMBAL_OK)

@@ -140,23 +140,13 @@ imbal_status report_check(imbal_ctx *ctx, const imbal_loss_job *job, const Scrat
                           (long long)row, (long long)y, (long long)job->c,
                           (long long)job->p.ignore_index);
     }
-    if (h.bad_logit) {
-        const int64_t key = (int64_t)~h.bad_logit;
-        const int64_t row = key / job->c, col = key % job->c;
-        uint32_t raw = 0;
-        const size_t es = job->dtype == IMBAL_F32 ? 4 : 2;
-        IMBAL_CUDA_TRY(ctx, cudaMemcpy(&raw, static_cast<const char *>(job->logits) + key * es, es,
-                                       cudaMemcpyDeviceToHost));
-        float v;
-        if (job->dtype == IMBAL_F32)
-            memcpy(&v, &raw, sizeof v);
-        else if (job->dtype == IMBAL_F16)
-            v = __half2float(__ushort_as_half((unsigned short)raw));
-        else
-            v = __bfloat162float(__ushort_as_bfloat16((unsigned short)raw));
-        return imbal_fail(ctx, IMBAL_ERR_DATA,
-                          "imbal_loss: logits row %lld class %lld is %s (check_finite)",
-                          (long long)row, (long long)col, v != v ? "NaN" : "+inf");
+    /* The smaller key (complements: the larger stored value) is the first bad logit. */
+    if (h.bad_nan || h.bad_inf) {
+        const bool nan = h.bad_nan > h.bad_inf;
+        const int64_t key = (int64_t) ~(nan ? h.bad_nan : h.bad_inf);
+        return imbal_fail(
+            ctx, IMBAL_ERR_DATA, "imbal_loss: logits row %lld class %lld is %s (check_finite)",
+            (long long)(key / job->c), (long long)(key % job->c), nan ? "NaN" : "+inf");
     }
     return IMBAL_OK;
 }

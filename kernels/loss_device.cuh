@@ -23,11 +23,20 @@ struct ScratchHeader {
     unsigned int main_done;    /* blocks of the fused kernel that finished */
     /* check_finite: the first bad element / row, stored complemented (~key) so that a zeroed
      * header means "none" and atomicMax picks the smallest key. */
-    unsigned long long bad_logit;
+    unsigned long long bad_nan; /* logits: first NaN */
+    unsigned long long bad_inf; /* logits: first +inf (kept apart: in place, the logit is gone) */
     unsigned long long bad_target;
     float denom; /* weighted-mean denominator (pre-pass) */
     float wsum;  /* sum of the class weights (label smoothing with class weights) */
 };
+
+/* check_finite: records the element `key` (row * C + class) if the logit is NaN or +inf. */
+__device__ __forceinline__ void flag_logit(ScratchHeader *h, float v, unsigned long long key) {
+    if (v != v)
+        atomicMax(&h->bad_nan, ~key);
+    else if (v == __builtin_huge_valf())
+        atomicMax(&h->bad_inf, ~key);
+}
 
 /* ---- dtypes ---------------------------------------------------------------------------------- */
 

@@ -4,6 +4,7 @@
  * aligned), writes dlogits with streaming stores and one partial loss; the last block reduces the
  * partials in a fixed order. Formulas: docs/losses.md; design: docs/loss-kernels.md. */
 #include "loss_device.cuh"
+#include "loss_math.cuh"
 
 namespace loss_kernels {
 namespace {
@@ -11,43 +12,8 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kVecPerThread = 4; /* vectors per thread: a block owns kThreads * 4 * V elements */
 
-struct ElemOut {
-    float loss, grad;
-};
-
-/* One element: logit x, target t, weight w (class weight x sample weight), pos_weight pw. */
 __device__ __forceinline__ ElemOut elem(const SigmoidArgs &a, float x, float t, float w, float pw) {
-    /* sigmoid and its complement without cancellation; softplus(-|x|) = log1p(exp(-|x|)) */
-    const float e = expf(-fabsf(x));
-    const float inv = 1.0f / (1.0f + e);
-    const float p = x >= 0.0f ? inv : e * inv;    /* sigma(x) */
-    const float onem = x >= 0.0f ? e * inv : inv; /* 1 - sigma(x) */
-    const float sp = log1pf(e);
-    ElemOut o;
-    if (a.bce) {
-        /* PyTorch: (1 - t) x + (1 + (pw - 1) t) (log1p(exp(-|x|)) + max(-x, 0)) */
-        const float lw = 1.0f + (pw - 1.0f) * t;
-        o.loss = w * ((1.0f - t) * x + lw * (sp + fmaxf(-x, 0.0f)));
-        o.grad = w * ((1.0f - t) - lw * onem);
-    } else {
-        /* torchvision: ce * (1 - p_t)^gamma * alpha_t, ce = BCEWithLogits(x, t) */
-        const float ce = fmaxf(x, 0.0f) - x * t + sp;
-        const float q = p * (1.0f - t) + onem * t; /* 1 - p_t */
-        const float g = a.gamma;
-        const float mod = g == 0.0f ? 1.0f : (q > 0.0f ? expf(g * logf(q)) : 0.0f);
-        /* d/dx q^g = g q^(g-1) dq/dx with dq/dx = p (1 - p) (1 - 2t); at q = 0, p (1 - p) = 0 */
-        const float dmod = (g == 0.0f || q <= 0.0f) ? 0.0f : g * mod / q;
-        float l = ce * mod;
-        float d = (p - t) * mod + ce * dmod * (p * onem * (1.0f - 2.0f * t));
-        if (a.alpha >= 0.0f) {
-            const float at = a.alpha * t + (1.0f - a.alpha) * (1.0f - t);
-            l *= at;
-            d *= at;
-        }
-        o.loss = w * l;
-        o.grad = w * d;
-    }
-    return o;
+    return sigmoid_elem(a.bce, a.gamma, a.alpha, x, t, w, pw);
 }
 
 template <typename T, bool VEC>
@@ -85,7 +51,7 @@ __global__ void __launch_bounds__(kThreads) sigmoid_loss(SigmoidArgs a) {
             gv[i] = 0.0f;
             if (i0 + i < total) {
                 if (a.check && !(xv[i] < kInf))
-                    atomicMax(&a.hdr->bad_logit, ~(unsigned long long)(i0 + i));
+                    flag_logit(a.hdr, xv[i], (unsigned long long)(i0 + i));
                 const float w = (a.cw ? a.cw[col] : 1.0f) * (a.sw ? a.sw[row] : 1.0f);
                 const ElemOut o = elem(a, xv[i], tv[i], w, a.pw ? a.pw[col] : 1.0f);
                 acc += o.loss;

@@ -5,9 +5,10 @@
  *
  * Every row is the same computation on z_c = a * x_c + bias_c - shift * [c == y]
  * (ce, focal: a = 1; balanced-softmax: bias_c = tau log prior_c; ldam: a = s, shift = s Delta_y),
- * and dL/dx_c = a * (cp * p_c - cy * [c == y] - cw * w_c) * grad_scale', with cp, cy, cw the row
- * coefficients below. */
+ * and dL/dx_c = a * g * (a1 (p_c - [c == y]) + a2 (W p_c - w_c)), g the upstream gradient, with
+ * a1, a2 the row coefficients of kernels/loss_math.cuh (a2 only with label smoothing). */
 #include "loss_device.cuh"
+#include "loss_math.cuh"
 
 namespace loss_kernels {
 namespace {
@@ -48,19 +49,15 @@ __device__ __forceinline__ RowInfo inactive_row() {
 /* z_c from the raw logit; flags NaN / +inf for check_finite. */
 __device__ __forceinline__ float transform(const SoftmaxArgs &a, int64_t row, int64_t c, float xv,
                                            int64_t y, float shift) {
-    if (a.check && !(xv < kInf)) atomicMax(&a.hdr->bad_logit, ~(unsigned long long)(row * a.c + c));
+    if (a.check && !(xv < kInf)) flag_logit(a.hdr, xv, (unsigned long long)(row * a.c + c));
     float z = a.a * xv;
     if (a.bias) z += a.bias[c];
     if (c == y) z -= shift;
     return z;
 }
 
-struct RowOut {
-    float loss, cp, cy, cw;
-};
-
-/* The row's loss (with w_y and s_n, before the reduction) and its gradient coefficients, already
- * multiplied by a and the upstream gradient gs. swz = sum_c w_c z_c (only with label smoothing). */
+/* The row's loss and gradient coefficients (kernels/loss_math.cuh), multiplied by a and the
+ * upstream gradient gs; ignored rows give 0, rows with a target out of range NaN. */
 template <bool FOCAL>
 __device__ __forceinline__ RowOut row_out(const SoftmaxArgs &a, const RowInfo &r, float m, float S,
                                           float zy, float swz, float gs) {
@@ -69,42 +66,18 @@ __device__ __forceinline__ RowOut row_out(const SoftmaxArgs &a, const RowInfo &r
         const float nan = __int_as_float(0x7fc00000);
         return RowOut{nan, nan, nan, nan};
     }
-    const float log_s = logf(S);
-    const float lpy = zy - m - log_s; /* log p_y */
-    const float scale = gs * a.a;
-    RowOut o;
-    if (!FOCAL) {
-        const float e = a.eps, cf = (float)a.c;
-        const float wsum = a.use_wsum ? a.hdr_in->wsum : a.w_total_host;
-        float loss = (1.0f - e) * r.wy * (-lpy);
-        /* -sum_c w_c log p_c = -(sum_c w_c z_c - W lse) */
-        if (e > 0.0f) loss += (e / cf) * (wsum * (m + log_s) - swz);
-        o.loss = r.s * loss;
-        o.cy = r.s * (1.0f - e) * r.wy;
-        o.cp = r.s * ((1.0f - e) * r.wy + e * wsum / cf);
-        o.cw = r.s * e / cf;
-    } else {
-        /* Lin et al. 2017, softmax form; the factor (1 - p_y)^gamma in log space. u = 1 - p_y. */
-        const float ey = expf(zy - m), py = ey / S;
-        const float u = fmaxf((S - ey) / S, 0.0f);
-        const float g = a.gamma;
-        const float ug = g == 0.0f ? 1.0f : (u > 0.0f ? expf(g * logf(u)) : 0.0f);
-        /* t = u^-1 * p_y * (-log p_y) = p_y * log1p(-u) / (-u): finite as u -> 0 and for g < 1 */
-        float t;
-        if (u <= 0.0f)
-            t = py;
-        else if (u < 1.0f)
-            t = py * (log1pf(-u) / (-u));
-        else
-            t = -py * lpy;
-        o.loss = r.s * r.wy * ug * (-lpy);
-        o.cp = o.cy = r.s * r.wy * ug * (g * t + 1.0f);
-        o.cw = 0.0f;
-    }
-    o.cp *= scale;
-    o.cy *= scale;
-    o.cw *= scale;
-    return o;
+    const RowStats st{m, S, zy, swz};
+    if (FOCAL) return focal_row(a.gamma, r.wy, r.s, st, gs * a.a);
+    const float wsum = a.use_wsum ? a.hdr_in->wsum : a.w_total_host;
+    return ce_row(a.eps, (float)a.c, wsum, r.wy, r.s, st, gs * a.a);
+}
+
+/* dL/dx_c from the row's coefficients and p_c. */
+__device__ __forceinline__ float grad_of(const SoftmaxArgs &a, const RowOut &o, float p, int64_t c,
+                                         int64_t y) {
+    float g = o.a1 * (c == y ? p - 1.0f : p);
+    if (o.a2 != 0.0f) g += o.a2 * (o.wsum * p - (a.cw ? a.cw[c] : 1.0f));
+    return g;
 }
 
 __device__ __forceinline__ float grad_scale_of(const SoftmaxArgs &a) {
@@ -123,7 +96,7 @@ __device__ __forceinline__ void finish_loss(const SoftmaxArgs &a, float block_lo
  * registers, so the row is read once and written once; max, sum and sum w z by butterfly
  * shuffles. Lane l holds classes l, l + G, ..., which keeps the group's loads contiguous. */
 template <typename T, int G, int K, bool FOCAL>
-__global__ void __launch_bounds__(kSmallThreads) softmax_small(SoftmaxArgs a) {
+__global__ void __launch_bounds__(kSmallThreads, 2) softmax_small(SoftmaxArgs a) {
     constexpr int kRows = kSmallThreads / G;
     const int lane = (int)threadIdx.x % G;
     const int64_t row = (int64_t)blockIdx.x * kRows + (int)threadIdx.x / G;
@@ -169,9 +142,7 @@ __global__ void __launch_bounds__(kSmallThreads) softmax_small(SoftmaxArgs a) {
             if (c < C) {
                 float g = 0.0f;
                 if (!ri.ignored) {
-                    g = o.cp * (expf(z[k] - m) * inv_s);
-                    if (c == ri.y) g -= o.cy;
-                    if (o.cw != 0.0f) g -= o.cw * (a.cw ? a.cw[c] : 1.0f);
+                    g = grad_of(a, o, expf(z[k] - m) * inv_s, c, ri.y);
                 }
                 store1_cs(dx + c, g);
             }
@@ -188,7 +159,7 @@ __global__ void __launch_bounds__(kSmallThreads) softmax_small(SoftmaxArgs a) {
  * orders every read of the row before any in-place write). Pass 2 re-reads the row (an L2 hit
  * for rows in flight) and writes dlogits with streaming stores. */
 template <typename T, bool FOCAL>
-__global__ void __launch_bounds__(512) softmax_large(SoftmaxArgs a) {
+__global__ void __launch_bounds__(1024) softmax_large(SoftmaxArgs a) {
     constexpr int V = VecWidth<T>::value;
     const int64_t row = blockIdx.x;
     const int64_t C = a.c;
@@ -239,10 +210,7 @@ __global__ void __launch_bounds__(512) softmax_large(SoftmaxArgs a) {
         auto grad = [&](int64_t c, float xv) -> float {
             if (ri.ignored) return 0.0f;
             const float z = a.a * xv + (a.bias ? a.bias[c] : 0.0f) - (c == ri.y ? ri.shift : 0.0f);
-            float g = o.cp * (expf(z - m) * inv_s);
-            if (c == ri.y) g -= o.cy;
-            if (o.cw != 0.0f) g -= o.cw * (a.cw ? a.cw[c] : 1.0f);
-            return g;
+            return grad_of(a, o, expf(z - m) * inv_s, c, ri.y);
         };
         for (int64_t c = tid; c < head; c += nt)
             store1_cs(dx + c, grad(c, load1(x + c)));
@@ -288,8 +256,15 @@ SmallShape small_shape(int64_t c) {
     return {32, 32};
 }
 
-int large_threads(int64_t c) {
-    return c <= 4096 ? 128 : (c <= 16384 ? 256 : 512);
+/* Threads per row for C > kSmallMaxC, from the row's bytes: at 2048 threads per SM, bigger blocks
+ * mean fewer rows in flight, so the rows between their two reads (about 132 SMs x 2048 / threads x
+ * row bytes) stay near 17-34 MB and the second read can hit L2 (50 MB on H100). */
+int large_threads(int64_t c, size_t es) {
+    const int64_t row_bytes = c * (int64_t)es;
+    if (row_bytes > 32768) return 1024;
+    if (row_bytes > 16384) return 512;
+    if (row_bytes > 8192) return 256;
+    return 128;
 }
 
 template <typename T, bool FOCAL> void launch_small(const SoftmaxArgs &a, int grid) {
@@ -316,7 +291,7 @@ template <typename T, bool FOCAL> void launch(const SoftmaxArgs &a) {
     if (a.c <= kSmallMaxC)
         launch_small<T, FOCAL>(a, grid);
     else
-        softmax_large<T, FOCAL><<<grid, large_threads(a.c)>>>(a);
+        softmax_large<T, FOCAL><<<grid, large_threads(a.c, sizeof(T))>>>(a);
 }
 
 template <typename T> void launch_kind(const SoftmaxArgs &a, int focal) {
