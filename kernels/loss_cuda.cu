@@ -105,8 +105,9 @@ __global__ void __launch_bounds__(kPrepassThreads) loss_prepass(PrepassArgs a) {
             /* tau log(n_c / N) (Ren et al. 2020; Menon et al. 2021); an empty class gets -inf */
             a.cls[c] = a.tau == 0.0f ? 0.0f : a.tau * logf((float)((double)nc / cnt));
         else
-            /* Delta_c = m_max (n_min / n_c)^(1/4) (Cao et al. 2019); an empty class gets +inf */
-            a.cls[c] = a.max_margin * powf(nmin / nc, 0.25f);
+            /* Delta_c = m_max (n_min / n_c)^(1/4) (Cao et al. 2019); an empty class gets m_max,
+             * as on the CPU (the reference code would divide by zero) */
+            a.cls[c] = nc > 0.0f ? a.max_margin * powf(nmin / nc, 0.25f) : a.max_margin;
     }
 }
 
