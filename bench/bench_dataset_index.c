@@ -7,13 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_timing.h"
 #include "imbal/imbal.h"
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static long peak_rss_kib(void) {
     struct rusage u;
@@ -38,16 +33,16 @@ int main(int argc, char **argv) {
     if (imbal_ctx_create(&ctx) != IMBAL_OK) return 1;
     long rss0 = peak_rss_kib();
     imbal_dataset *ds;
-    double t0 = now();
+    double t0 = bench_now();
     if (imbal_dataset_open_manifest(ctx, path, 0, &ds) != IMBAL_OK) {
         fprintf(stderr, "%s\n", imbal_ctx_error(ctx));
         return 1;
     }
-    double t1 = now();
+    double t1 = bench_now();
     imbal_dataset_split(ctx, ds, 0.8, 0.1, 0.1, 1);
-    double t2 = now();
+    double t2 = bench_now();
     imbal_dataset_write_manifest(ctx, ds, out);
-    double t3 = now();
+    double t3 = bench_now();
     printf("rows %ld: open %.3f s, split %.3f s, write %.3f s, peak RSS growth %.1f MiB "
            "(%.1f bytes/sample; paths are 35 bytes + NUL)\n",
            n, t1 - t0, t2 - t1, t3 - t2, (double)(peak_rss_kib() - rss0) / 1024.0,

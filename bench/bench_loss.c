@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "imbal/half.h"
+#include "bench_timing.h"
 #include "imbal/imbal.h"
 #include "imbal/loss.h"
 #include "imbal/philox.h"
@@ -44,22 +45,6 @@ typedef struct options {
     imbal_dtype dtypes[MAX_LIST];
     int ndtypes;
 } options;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *t, int n) {
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return t[n / 2];
-}
 
 static int is_softmax(imbal_loss_kind k) {
     return k == IMBAL_LOSS_CE || k == IMBAL_LOSS_FOCAL || k == IMBAL_LOSS_BALANCED_SOFTMAX ||
@@ -148,21 +133,21 @@ static int time_cases(imbal_ctx *ctx, const options *o, imbal_device dev, imbal_
     int reps = o->reps;
     double *t = NULL;
     if (!o->on_gpu) {
-        double t0 = now_s();
+        double t0 = bench_now();
         if (imbal_loss(ctx, dev, &p, &in, &out) != IMBAL_OK) return 1;
-        double one = now_s() - t0;
+        double one = bench_now() - t0;
         if (reps <= 0) {
             reps = one > 0 ? (int)(1.0 / one) : 20;
             reps = reps < 3 ? 3 : (reps > 20 ? 20 : reps);
         }
         t = malloc(sizeof(double) * (size_t)reps);
         for (int r = 0; r < reps; ++r) {
-            t0 = now_s();
+            t0 = bench_now();
             if (imbal_loss(ctx, dev, &p, &in, &out) != IMBAL_OK) {
                 free(t);
                 return 1;
             }
-            t[r] = (now_s() - t0) * 1e3;
+            t[r] = (bench_now() - t0) * 1e3;
         }
     } else {
 #ifdef IMBAL_WITH_CUDA
@@ -198,7 +183,7 @@ static int time_cases(imbal_ctx *ctx, const options *o, imbal_device dev, imbal_
         cudaFree(flush);
 #endif
     }
-    *ms_out = median(t, reps);
+    *ms_out = bench_median(t, reps);
     free(t);
     return 0;
 }
@@ -208,9 +193,9 @@ static double copy_gbps(const options *o, void *dst, const void *src, size_t byt
     double t[10];
     for (int r = 0; r < 10; ++r) {
         if (!o->on_gpu) {
-            double t0 = now_s();
+            double t0 = bench_now();
             memcpy(dst, src, bytes);
-            t[r] = now_s() - t0;
+            t[r] = bench_now() - t0;
             continue;
         }
 #ifdef IMBAL_WITH_CUDA
@@ -228,7 +213,7 @@ static double copy_gbps(const options *o, void *dst, const void *src, size_t byt
         t[r] = ms * 1e-3;
 #endif
     }
-    double m = median(t, 10);
+    double m = bench_median(t, 10);
     return m > 0 ? 2.0 * (double)bytes / m / 1e9 : 0.0;
 }
 

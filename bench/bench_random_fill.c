@@ -11,18 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_timing.h"
 #include "imbal/imbal.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef imbal_status (*fill_fn)(imbal_ctx *, imbal_device, uint64_t, uint32_t, uint32_t, uint64_t,
                                 int64_t, float *);
@@ -32,15 +22,15 @@ static int run_case(imbal_ctx *ctx, const char *name, fill_fn fn, imbal_device d
     double *t = malloc(sizeof(double) * (size_t)reps);
     if (!t) return 1;
     for (int r = -1; r < reps; ++r) {
-        double t0 = now_s();
+        double t0 = bench_now();
         if (fn(ctx, dev, 42, (uint32_t)(r + 1), IMBAL_OP_TEST, 0, n, out) != IMBAL_OK) {
             fprintf(stderr, "bench_random_fill: %s failed: %s\n", name, imbal_ctx_error(ctx));
             free(t);
             return 1;
         }
-        if (r >= 0) t[r] = now_s() - t0;
+        if (r >= 0) t[r] = bench_now() - t0;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
+    qsort(t, (size_t)reps, sizeof *t, bench_cmp_double);
     double med = t[reps / 2], best = t[0];
     char devname[256];
     if (imbal_device_name(ctx, dev, devname, sizeof devname) != IMBAL_OK)

@@ -13,26 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_timing.h"
 #include "imbal/imbal.h"
 #include "sampler_internal.h"
 
 #define REPEATS 3
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 /* The baseline: prefix[i] = w_0 + ... + w_i; draw d takes the 53-bit uniform u from its two words
  * (column word high, coin word low) and returns the first i with prefix[i] > u * total. */
@@ -95,37 +80,37 @@ static int bench_size(imbal_ctx *ctx, uint64_t n, int64_t draws, int threads, in
     for (int r = 0; r < REPEATS; ++r) {
         imbal_alias_destroy(a);
         a = NULL;
-        double t0 = now();
+        double t0 = bench_now();
         if (imbal_alias_create(ctx, w, n, &a) != IMBAL_OK) {
             fprintf(stderr, "bench_sampler: %s\n", imbal_ctx_error(ctx));
             return 1;
         }
-        setup[r] = now() - t0;
+        setup[r] = bench_now() - t0;
     }
     imbal_alias_draw(ctx, a, 1, 0, 0, draws < 1000000 ? draws : 1000000, out); /* warm up */
     for (int r = 0; r < REPEATS; ++r) {
-        double t0 = now();
+        double t0 = bench_now();
         imbal_alias_draw(ctx, a, 1, (uint32_t)r, 0, draws, out);
-        rate[r] = (double)draws / (now() - t0);
+        rate[r] = (double)draws / (bench_now() - t0);
     }
-    report(json, "alias", n, median(rate, REPEATS), median(setup, REPEATS),
+    report(json, "alias", n, bench_median(rate, REPEATS), bench_median(setup, REPEATS),
            (double)imbal_alias_table_bytes(a) / (double)n, threads);
     imbal_alias_destroy(a);
 
     for (int r = 0; r < REPEATS; ++r) {
-        double t0 = now(), s = 0.0;
+        double t0 = bench_now(), s = 0.0;
         for (uint64_t i = 0; i < n; ++i)
             prefix[i] = s += (double)w[i];
-        setup[r] = now() - t0;
+        setup[r] = bench_now() - t0;
     }
     cdf_draw(prefix, n, 1, 0, draws < 1000000 ? draws : 1000000, threads, out);
     for (int r = 0; r < REPEATS; ++r) {
-        double t0 = now();
+        double t0 = bench_now();
         cdf_draw(prefix, n, 1, (uint32_t)r, draws, threads, out);
-        rate[r] = (double)draws / (now() - t0);
+        rate[r] = (double)draws / (bench_now() - t0);
     }
-    report(json, "cdf", n, median(rate, REPEATS), median(setup, REPEATS), (double)sizeof *prefix,
-           threads);
+    report(json, "cdf", n, bench_median(rate, REPEATS), bench_median(setup, REPEATS),
+           (double)sizeof *prefix, threads);
     free(w), free(out), free(prefix);
     return 0;
 }
