@@ -5,7 +5,7 @@
 
 Reads the ratio records that `bench/torch_loss.py --ours FILE` prints ({"kind", "n", "c", "dtype",
 "device", "ours_ms", "torch_eager_ms", "torch_compile_ms", "speedup_eager", "speedup_compile"})
-and the bench_loss records in the same files' siblings are not needed. Standard library only.
+(other records in the files are ignored). Standard library only.
 """
 import json
 import re
