@@ -148,9 +148,11 @@ struct MaxSum {
 
 __device__ __forceinline__ MaxSum maxsum_merge(MaxSum a, MaxSum b) {
     float m = fmaxf(a.m, b.m);
-    /* An empty side (m = -inf) contributes nothing; exp(-inf - -inf) would be NaN. */
-    float sa = a.m == -kInf ? 0.0f : a.s * expf(a.m - m);
-    float sb = b.m == -kInf ? 0.0f : b.s * expf(b.m - m);
+    /* An empty side (m = -inf) contributes nothing; exp(-inf - -inf) would be NaN. But a side that
+     * saw only NaN (and -inf) logits also has m = -inf, with s = NaN: s * 0 keeps that NaN, so a
+     * NaN logit poisons the row whichever thread held it (as on the CPU). */
+    float sa = a.m == -kInf ? a.s * 0.0f : a.s * expf(a.m - m);
+    float sb = b.m == -kInf ? b.s * 0.0f : b.s * expf(b.m - m);
     if (m != m) return MaxSum{m, m}; /* NaN propagates */
     return MaxSum{m, sa + sb};
 }
