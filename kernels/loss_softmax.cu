@@ -133,6 +133,10 @@ __global__ void __launch_bounds__(kSmallThreads, 2) softmax_small(SoftmaxArgs a)
     const float swz = (!FOCAL && a.eps > 0.0f) ? group_sum<G>(wzloc) : 0.0f;
     const RowOut o = row_out<FOCAL>(a, ri, m, S, zy, swz, gs);
 
+    /* In place, every lane of the group read x[y] (zy above), which another lane of the group
+     * overwrites below. The shuffles make the lanes meet but give no memory ordering; __syncwarp
+     * does, so every read of the row happens before any store to it. (All 32 lanes get here.) */
+    if (a.dx == a.x) __syncwarp();
     if (active && a.dx) {
         T *dx = static_cast<T *>(a.dx) + r0 * C;
         const float inv_s = 1.0f / S;
