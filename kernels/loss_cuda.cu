@@ -102,8 +102,12 @@ __global__ void __launch_bounds__(kPrepassThreads) loss_prepass(PrepassArgs a) {
     for (int64_t c = threadIdx.x; c < a.c; c += blockDim.x) {
         const float nc = a.counts[c];
         if (a.kind == IMBAL_LOSS_BALANCED_SOFTMAX)
-            /* tau log(n_c / N) (Ren et al. 2020; Menon et al. 2021); an empty class gets -inf */
-            a.cls[c] = a.tau == 0.0f ? 0.0f : a.tau * logf((float)((double)nc / cnt));
+            /* tau log(n_c / N) (Ren et al. 2020; Menon et al. 2021); an empty class gets -inf
+             * whatever tau (docs/losses.md, as the CPU twin): tau log 0 would be NaN at tau = 0
+             * and +inf for tau < 0 */
+            a.cls[c] = !(nc > 0.0f)    ? -kInf
+                       : a.tau == 0.0f ? 0.0f
+                                       : a.tau * logf((float)((double)nc / cnt));
         else
             /* Delta_c = m_max (n_min / n_c)^(1/4) (Cao et al. 2019); an empty class gets m_max,
              * as on the CPU (the reference code would divide by zero) */
