@@ -126,6 +126,18 @@ struct Scratch {
     float *cls;
 };
 
+/* The first NaN / +inf element of an [n, c] tensor from its two flags: the smaller key
+ * (complements: the larger stored value) comes first in row-major order. */
+imbal_status report_nonfinite(imbal_ctx *ctx, const imbal_loss_job *job, const char *name,
+                              unsigned long long bad_nan, unsigned long long bad_inf) {
+    if (!bad_nan && !bad_inf) return IMBAL_OK;
+    const bool nan = bad_nan > bad_inf;
+    const int64_t key = (int64_t) ~(nan ? bad_nan : bad_inf);
+    return imbal_fail(ctx, IMBAL_ERR_DATA,
+                      "imbal_loss: %s row %lld class %lld is %s (check_finite)", name,
+                      (long long)(key / job->c), (long long)(key % job->c), nan ? "NaN" : "+inf");
+}
+
 imbal_status report_check(imbal_ctx *ctx, const imbal_loss_job *job, const ScratchHeader &h) {
     if (h.bad_target) {
         const int64_t row = (int64_t)~h.bad_target;
@@ -145,15 +157,10 @@ imbal_status report_check(imbal_ctx *ctx, const imbal_loss_job *job, const Scrat
                           (long long)row, (long long)y, (long long)job->c,
                           (long long)job->p.ignore_index);
     }
-    /* The smaller key (complements: the larger stored value) is the first bad logit. */
-    if (h.bad_nan || h.bad_inf) {
-        const bool nan = h.bad_nan > h.bad_inf;
-        const int64_t key = (int64_t) ~(nan ? h.bad_nan : h.bad_inf);
-        return imbal_fail(
-            ctx, IMBAL_ERR_DATA, "imbal_loss: logits row %lld class %lld is %s (check_finite)",
-            (long long)(key / job->c), (long long)(key % job->c), nan ? "NaN" : "+inf");
-    }
-    return IMBAL_OK;
+    /* Logits, then (sigmoid kinds) targets, as the CPU twin checks them. */
+    imbal_status st = report_nonfinite(ctx, job, "logits", h.bad_nan, h.bad_inf);
+    if (st != IMBAL_OK) return st;
+    return report_nonfinite(ctx, job, "targets", h.bad_tnan, h.bad_tinf);
 }
 
 imbal_status run(imbal_ctx *ctx, const imbal_loss_job *job, const Scratch &s, int pre_grid,

@@ -26,8 +26,10 @@ struct ScratchHeader {
     unsigned long long bad_nan; /* logits: first NaN */
     unsigned long long bad_inf; /* logits: first +inf (kept apart: in place, the logit is gone) */
     unsigned long long bad_target;
-    float denom; /* weighted-mean denominator (pre-pass) */
-    float wsum;  /* sum of the class weights (label smoothing with class weights) */
+    unsigned long long bad_tnan; /* sigmoid kinds' float targets: first NaN (row * C + class) */
+    unsigned long long bad_tinf; /* ... first +inf */
+    float denom;                 /* weighted-mean denominator (pre-pass) */
+    float wsum;                  /* sum of the class weights (label smoothing with class weights) */
 };
 
 /* check_finite: records the element `key` (row * C + class) if the logit is NaN or +inf. */
@@ -36,6 +38,15 @@ __device__ __forceinline__ void flag_logit(ScratchHeader *h, float v, unsigned l
         atomicMax(&h->bad_nan, ~key);
     else if (v == __builtin_huge_valf())
         atomicMax(&h->bad_inf, ~key);
+}
+
+/* check_finite, sigmoid kinds: the same for a float target (loss.h: a NaN or +inf sigmoid-kind
+ * target is IMBAL_ERR_DATA too, as on the CPU). */
+__device__ __forceinline__ void flag_target(ScratchHeader *h, float v, unsigned long long key) {
+    if (v != v)
+        atomicMax(&h->bad_tnan, ~key);
+    else if (v == __builtin_huge_valf())
+        atomicMax(&h->bad_tinf, ~key);
 }
 
 /* ---- dtypes ---------------------------------------------------------------------------------- */

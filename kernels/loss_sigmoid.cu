@@ -52,6 +52,8 @@ __global__ void __launch_bounds__(kThreads) sigmoid_loss(SigmoidArgs a) {
             if (i0 + i < total) {
                 if (a.check && !(xv[i] < kInf))
                     flag_logit(a.hdr, xv[i], (unsigned long long)(i0 + i));
+                if (a.check && !(tv[i] < kInf))
+                    flag_target(a.hdr, tv[i], (unsigned long long)(i0 + i));
                 const float w = (a.cw ? a.cw[col] : 1.0f) * (a.sw ? a.sw[row] : 1.0f);
                 const ElemOut o = elem(a, xv[i], tv[i], w, a.pw ? a.pw[col] : 1.0f);
                 acc += o.loss;

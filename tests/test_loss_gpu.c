@@ -561,3 +561,76 @@ Test(loss_gpu, focal_gamma0_is_ce) {
     case_free(&h);
     imbal_ctx_destroy(ctx);
 }
+
+/* check_finite also names a NaN / +inf float target of the sigmoid kinds (loss.h), after the
+ * logits, as the CPU twin. */
+Test(loss_gpu, check_finite_names_bad_sigmoid_target) {
+    need_gpu();
+    imbal_ctx *ctx = tu_ctx();
+    for (size_t d = 0; d < 3; ++d) {
+        host_case h;
+        case_init(&h, IMBAL_LOSS_BCE, IMBAL_REDUCTION_MEAN, kDtypes[d], 16, 37, V_SOFT, 19);
+        h.p.check_finite = 1;
+        dt_set(h.dtype, h.targets, 6 * h.c + 30, INFINITY);
+        dt_set(h.dtype, h.targets, 11 * h.c + 2, NAN);
+        result res;
+        cr_assert_eq(run_gpu(ctx, &h, &res), IMBAL_ERR_DATA, "%s", imbal_ctx_error(ctx));
+        cr_assert(
+            strstr(imbal_ctx_error(ctx), "targets") && strstr(imbal_ctx_error(ctx), "row 6") &&
+                strstr(imbal_ctx_error(ctx), "class 30") && strstr(imbal_ctx_error(ctx), "+inf"),
+            "%s", imbal_ctx_error(ctx));
+        set_logit(&h, 12, 0, NAN); /* a bad logit is named first */
+        cr_assert_eq(run_gpu(ctx, &h, &res), IMBAL_ERR_DATA, "%s", imbal_ctx_error(ctx));
+        cr_assert(strstr(imbal_ctx_error(ctx), "logits") && strstr(imbal_ctx_error(ctx), "row 12"),
+                  "%s", imbal_ctx_error(ctx));
+        case_free(&h);
+    }
+    imbal_ctx_destroy(ctx);
+}
+
+/* Block-per-row: a NaN logit whose thread saw nothing but -inf besides still makes the row NaN
+ * (the (m, S) merge must not treat that thread as empty), as on the CPU. */
+Test(loss_gpu, nan_among_masked_logits_poisons_the_row) {
+    need_gpu();
+    imbal_ctx *ctx = tu_ctx();
+    host_case h;
+    case_init(&h, IMBAL_LOSS_CE, IMBAL_REDUCTION_SUM, IMBAL_F32, 4, 3000, V_PERSAMPLE, 23);
+    for (int64_t j = 0; j < h.c; ++j)
+        set_logit(&h, 1, j, -INFINITY);
+    set_logit(&h, 1, 0, 1.0f);
+    set_logit(&h, 1, 2999, NAN);
+    set_target(&h, 1, 0);
+    result res;
+    cr_assert_eq(run_gpu(ctx, &h, &res), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert(isnan(res.per_sample[1]) && isnan(res.loss), "row 1 loss %g", res.per_sample[1]);
+    for (int64_t r = 0; r < h.n; ++r)
+        if (r != 1) cr_assert(isfinite(res.per_sample[r]), "row %lld", (long long)r);
+    result_free(&res);
+    case_free(&h);
+    imbal_ctx_destroy(ctx);
+}
+
+/* balanced-softmax: an empty class gets offset -inf for every tau (0 and negative included). */
+Test(loss_gpu, balanced_softmax_empty_class_any_tau) {
+    need_gpu();
+    imbal_ctx *ctx = tu_ctx();
+    const float taus[] = {1.0f, 0.0f, -0.5f};
+    for (size_t t = 0; t < 3; ++t) {
+        host_case h;
+        case_init(&h, IMBAL_LOSS_BALANCED_SOFTMAX, IMBAL_REDUCTION_MEAN, IMBAL_F32, 32, 10,
+                  V_PERSAMPLE, 29);
+        h.p.tau = taus[t];
+        h.counts[3] = 0.0f;
+        for (int64_t i = 0; i < h.n; ++i)
+            if (((int64_t *)h.targets)[i] == 3) set_target(&h, i, 4);
+        result cpu, gpu;
+        run_cpu(ctx, &h, &cpu);
+        cr_assert_eq(run_gpu(ctx, &h, &gpu), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+        cr_assert(isfinite(gpu.loss), "tau %g: loss %g", (double)taus[t], (double)gpu.loss);
+        compare(&h, &gpu, &cpu);
+        result_free(&cpu);
+        result_free(&gpu);
+        case_free(&h);
+    }
+    imbal_ctx_destroy(ctx);
+}
