@@ -1,6 +1,6 @@
 /* imbal: CPU row pass of the sigmoid losses (sigmoid-focal, bce) on float targets [N, C]. Every
- * element is independent; the row is read into private buffers before dlogits is written, so
- * dlogits may alias the logits. Derivations in docs/losses.md. */
+ * element is independent and each reads its logit before writing its gradient, so dlogits may
+ * alias the logits. Derivations in docs/losses.md. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,7 @@ typedef struct elem_out {
 
 /* BCEWithLogits with pos_weight (torch.nn.BCEWithLogitsLoss): with lw = 1 + (pw - 1) t,
  * l = (1 - t) x + lw (log1p(exp(-|x|)) + max(-x, 0)) and dl/dx = lw sigmoid(x) - pw t. */
-static elem_out bce_elem(float x, float t, float pw) {
+__attribute__((always_inline)) static inline elem_out bce_elem(float x, float t, float pw) {
     float e = imbal_expf_nonpos(-fabsf(x));
     /* Both sides are computed and then selected (no conditional arithmetic), so the loop over
      * classes vectorises. */
@@ -34,7 +34,8 @@ static elem_out bce_elem(float x, float t, float pw) {
  * ce = max(x, 0) - x t + log1p(exp(-|x|)), q = 1 - p_t = p (1 - t) + (1 - p) t,
  * l = alpha_t ce q^gamma and
  * dl/dx = alpha_t [(p - t) q^gamma - gamma ce q^(gamma-1) p (1 - p) (2t - 1)]. */
-static inline elem_out focal_elem(float x, float t, float gamma, float alpha, int general) {
+__attribute__((always_inline)) static inline elem_out focal_elem(float x, float t, float gamma,
+                                                                 float alpha, int general) {
     float e = imbal_expf_nonpos(-fabsf(x));
     float inv = 1.0f / (1.0f + e);
     float p = imbal_loss_select(x >= 0.0f, inv, e * inv);
@@ -64,22 +65,64 @@ static inline elem_out focal_elem(float x, float t, float gamma, float alpha, in
     return o;
 }
 
-static void sigmoid_row(const imbal_loss_cpu_plan *plan, int64_t i, float *restrict x,
-                        float *restrict t, const float *restrict cw, const float *restrict pw) {
+/* Every row loop runs in a clone for the widest vector unit found at load time (GCC function
+ * multiversioning, as in alias.c); lane counts are fixed and contraction is off (ISO C mode), so
+ * every clone computes bit-identical results. */
+#define IMBAL_LOSS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/* sum_j v_j in double, in 16 lanes (a fixed order: the same for every clone and thread count),
+ * then the lanes pairwise and the tail; one running sum would be a chain of dependent adds. */
+__attribute__((always_inline)) static inline double row_sum(const float *restrict v, int64_t c) {
+    double lane[16] = {0};
+    int64_t j = 0;
+    for (; j + 16 <= c; j += 16)
+        for (int k = 0; k < 16; ++k)
+            lane[k] += (double)v[j + k];
+    for (int w = 8; w >= 1; w /= 2)
+        for (int k = 0; k < w; ++k)
+            lane[k] += lane[k + w];
+    double s = lane[0];
+    for (; j < c; ++j)
+        s += (double)v[j];
+    return s;
+}
+
+/* Per-thread rows: xb, tb (f32 copies of the logits and targets rows when they are not f32), lb
+ * (the element losses when per_sample is absent), gb (the gradient when dlogits is not f32). */
+typedef struct row_scratch {
+    float *xb, *tb, *lb, *gb;
+} row_scratch;
+
+/* Each element reads x_j and t_j and then writes l_j and g_j; g may be x itself (dlogits in place
+ * of the logits), which the element-wise loops allow. */
+__attribute__((always_inline)) static inline void sigmoid_row(const imbal_loss_cpu_plan *plan,
+                                                              int64_t i, const row_scratch *s,
+                                                              const float *restrict cw,
+                                                              const float *restrict pw) {
     const imbal_loss_job *job = plan->job;
     const int64_t c = job->c;
-    imbal_loss_load_row(job->dtype, job->logits, i, c, x);
-    imbal_loss_load_row(job->dtype, job->targets, i, c, t);
+    const int f32 = job->dtype == IMBAL_F32;
+    const float *x, *t;
+    if (f32) {
+        x = (const float *)job->logits + i * c;
+        t = (const float *)job->targets + i * c;
+    } else {
+        imbal_loss_load_row(job->dtype, job->logits, i, c, s->xb);
+        imbal_loss_load_row(job->dtype, job->targets, i, c, s->tb);
+        x = s->xb;
+        t = s->tb;
+    }
+    float *l = job->per_sample ? job->per_sample + i * c : s->lb;
+    float *g = job->dlogits && f32 ? (float *)job->dlogits + i * c : s->gb;
     float sw = job->sample_weights ? job->sample_weights[i] : 1.0f;
     float coef = sw * plan->grad_coef;
-    /* Separate loops per kind with no optional pointers, so each vectorises; t becomes the
-     * element losses and x the gradient. */
+    /* Separate loops per kind with no optional pointers, so each vectorises. */
     if (job->p.kind == IMBAL_LOSS_BCE) {
 #pragma omp simd
         for (int64_t j = 0; j < c; ++j) {
             elem_out o = bce_elem(x[j], t[j], pw[j]);
-            t[j] = cw[j] * sw * o.loss;
-            x[j] = cw[j] * coef * o.grad;
+            l[j] = cw[j] * sw * o.loss;
+            g[j] = cw[j] * coef * o.grad;
         }
     } else {
         const float gamma = job->p.gamma, alpha = job->p.alpha;
@@ -87,24 +130,28 @@ static void sigmoid_row(const imbal_loss_cpu_plan *plan, int64_t i, float *restr
 #pragma omp simd
             for (int64_t j = 0; j < c; ++j) {
                 elem_out o = focal_elem(x[j], t[j], gamma, alpha, 0);
-                t[j] = cw[j] * sw * o.loss;
-                x[j] = cw[j] * coef * o.grad;
+                l[j] = cw[j] * sw * o.loss;
+                g[j] = cw[j] * coef * o.grad;
             }
         } else {
 #pragma omp simd
             for (int64_t j = 0; j < c; ++j) {
                 elem_out o = focal_elem(x[j], t[j], gamma, alpha, 1);
-                t[j] = cw[j] * sw * o.loss;
-                x[j] = cw[j] * coef * o.grad;
+                l[j] = cw[j] * sw * o.loss;
+                g[j] = cw[j] * coef * o.grad;
             }
         }
     }
-    double row = 0.0;
-    for (int64_t j = 0; j < c; ++j)
-        row += (double)t[j];
-    plan->row_loss[i] = row;
-    if (job->per_sample) memcpy(job->per_sample + i * c, t, (size_t)c * sizeof(float));
-    if (job->dlogits) imbal_loss_store_row(job->dtype, job->dlogits, i, c, x);
+    plan->row_loss[i] = row_sum(l, c);
+    if (job->dlogits && !f32) imbal_loss_store_row(job->dtype, job->dlogits, i, c, g);
+}
+
+/* Rows [begin, end), in the clone for this machine's vector unit. */
+IMBAL_LOSS_CLONES static void sigmoid_rows(const imbal_loss_cpu_plan *plan, int64_t begin,
+                                           int64_t end, const row_scratch *s, const float *cw,
+                                           const float *pw) {
+    for (int64_t i = begin; i < end; ++i)
+        sigmoid_row(plan, i, s, cw, pw);
 }
 
 imbal_status imbal_loss_cpu_sigmoid(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan) {
@@ -119,16 +166,24 @@ imbal_status imbal_loss_cpu_sigmoid(imbal_ctx *ctx, const imbal_loss_cpu_plan *p
     int failed = 0;
 #pragma omp parallel num_threads(plan->threads) reduction(| : failed)
     {
-        float *buf = malloc((size_t)job->c * 2 * sizeof(float));
+        float *buf = malloc((size_t)job->c * 4 * sizeof(float));
         if (!buf) failed = 1;
+        row_scratch s = {buf, buf ? buf + job->c : NULL, buf ? buf + 2 * job->c : NULL,
+                         buf ? buf + 3 * job->c : NULL};
+        /* Blocks of rows, so the clone dispatch is paid once per block; every row's result is
+         * independent of the blocking and of the thread count. */
+        const int64_t block = 64, nb = (job->n + block - 1) / block;
 #pragma omp for schedule(static)
-        for (int64_t i = 0; i < job->n; ++i)
-            if (buf) sigmoid_row(plan, i, buf, buf + job->c, cols, cols + job->c);
+        for (int64_t b = 0; b < nb; ++b)
+            if (buf)
+                sigmoid_rows(plan, b * block,
+                             b * block + block < job->n ? b * block + block : job->n, &s, cols,
+                             cols + job->c);
         free(buf);
     }
     free(cols);
     if (failed)
         return imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "loss: row buffer of %lld floats",
-                          (long long)(2 * job->c));
+                          (long long)(4 * job->c));
     return IMBAL_OK;
 }
