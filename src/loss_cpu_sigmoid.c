@@ -93,14 +93,17 @@ typedef struct row_scratch {
     float *xb, *tb, *lb, *gb;
 } row_scratch;
 
-/* Each element reads x_j and t_j and then writes l_j and g_j; g may be x itself (dlogits in place
- * of the logits), which the element-wise loops allow. */
-__attribute__((always_inline)) static inline void sigmoid_row(const imbal_loss_cpu_plan *plan,
-                                                              int64_t i, const row_scratch *s,
-                                                              const float *restrict cw,
-                                                              const float *restrict pw) {
+/* Rows [i, i + r) as one run of r * c elements: r > 1 only for f32 without sample weights, where
+ * every element's formula depends on its column alone, and then cw and pw hold their C values
+ * repeated r times. Many classes take r = 1; few classes take whole blocks, so the vector loop
+ * runs over the block instead of paying its start-up and tail once per short row. Each element
+ * reads x and t and then writes l and g; g may be x itself (dlogits in place of the logits),
+ * which the element-wise loops allow. */
+__attribute__((always_inline)) static inline void
+sigmoid_span(const imbal_loss_cpu_plan *plan, int64_t i, int64_t r, const row_scratch *s,
+             const float *restrict cw, const float *restrict pw) {
     const imbal_loss_job *job = plan->job;
-    const int64_t c = job->c;
+    const int64_t c = job->c, len = r * c;
     const int f32 = job->dtype == IMBAL_F32;
     const float *x, *t;
     if (f32) {
@@ -119,7 +122,7 @@ __attribute__((always_inline)) static inline void sigmoid_row(const imbal_loss_c
     /* Separate loops per kind with no optional pointers, so each vectorises. */
     if (job->p.kind == IMBAL_LOSS_BCE) {
 #pragma omp simd
-        for (int64_t j = 0; j < c; ++j) {
+        for (int64_t j = 0; j < len; ++j) {
             elem_out o = bce_elem(x[j], t[j], pw[j]);
             l[j] = cw[j] * sw * o.loss;
             g[j] = cw[j] * coef * o.grad;
@@ -128,62 +131,71 @@ __attribute__((always_inline)) static inline void sigmoid_row(const imbal_loss_c
         const float gamma = job->p.gamma, alpha = job->p.alpha;
         if (gamma == 0.0f || gamma == 1.0f || gamma == 2.0f) {
 #pragma omp simd
-            for (int64_t j = 0; j < c; ++j) {
+            for (int64_t j = 0; j < len; ++j) {
                 elem_out o = focal_elem(x[j], t[j], gamma, alpha, 0);
                 l[j] = cw[j] * sw * o.loss;
                 g[j] = cw[j] * coef * o.grad;
             }
         } else {
 #pragma omp simd
-            for (int64_t j = 0; j < c; ++j) {
+            for (int64_t j = 0; j < len; ++j) {
                 elem_out o = focal_elem(x[j], t[j], gamma, alpha, 1);
                 l[j] = cw[j] * sw * o.loss;
                 g[j] = cw[j] * coef * o.grad;
             }
         }
     }
-    plan->row_loss[i] = row_sum(l, c);
+    for (int64_t q = 0; q < r; ++q)
+        plan->row_loss[i + q] = row_sum(l + q * c, c);
     if (job->dlogits && !f32) imbal_loss_store_row(job->dtype, job->dlogits, i, c, g);
 }
 
-/* Rows [begin, end), in the clone for this machine's vector unit. */
+/* Rows [begin, end) in spans of `span` rows, in the clone for this machine's vector unit. */
 IMBAL_LOSS_CLONES static void sigmoid_rows(const imbal_loss_cpu_plan *plan, int64_t begin,
-                                           int64_t end, const row_scratch *s, const float *cw,
-                                           const float *pw) {
-    for (int64_t i = begin; i < end; ++i)
-        sigmoid_row(plan, i, s, cw, pw);
+                                           int64_t end, int64_t span, const row_scratch *s,
+                                           const float *cw, const float *pw) {
+    for (int64_t i = begin; i < end; i += span)
+        sigmoid_span(plan, i, end - i < span ? end - i : span, s, cw, pw);
 }
 
 imbal_status imbal_loss_cpu_sigmoid(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan) {
     const imbal_loss_job *job = plan->job;
+    const int64_t c = job->c, block = 64;
+    /* Few f32 classes without sample weights: blocks of rows run as single spans (sigmoid_span),
+     * with the column tables repeated over the block. */
+    const int64_t span = job->dtype == IMBAL_F32 && !job->sample_weights && c <= 64 ? block : 1;
+    const size_t len = (size_t)(span * c);
     /* Column weights and pos_weight, 1 where absent. */
-    float *cols = imbal_xmalloc(ctx, (size_t)job->c * 2, sizeof(float), "loss column weights");
+    float *cols = imbal_xmalloc(ctx, len * 2, sizeof(float), "loss column weights");
     if (!cols) return IMBAL_ERR_OUT_OF_MEMORY;
-    for (int64_t j = 0; j < job->c; ++j) {
-        cols[j] = job->class_weights ? job->class_weights[j] : 1.0f;
-        cols[job->c + j] = job->pos_weight ? job->pos_weight[j] : 1.0f;
+    for (size_t k = 0; k < len; ++k) {
+        size_t j = k % (size_t)c;
+        cols[k] = job->class_weights ? job->class_weights[j] : 1.0f;
+        cols[len + k] = job->pos_weight ? job->pos_weight[j] : 1.0f;
     }
+    /* xb, tb, gb: one row; lb: one span. */
+    const size_t per_thread = (size_t)c * 3 + len;
     int failed = 0;
 #pragma omp parallel num_threads(plan->threads) reduction(| : failed)
     {
-        float *buf = malloc((size_t)job->c * 4 * sizeof(float));
+        float *buf = malloc(per_thread * sizeof(float));
         if (!buf) failed = 1;
-        row_scratch s = {buf, buf ? buf + job->c : NULL, buf ? buf + 2 * job->c : NULL,
-                         buf ? buf + 3 * job->c : NULL};
+        row_scratch s = {buf, buf ? buf + c : NULL, buf ? buf + 3 * c : NULL,
+                         buf ? buf + 2 * c : NULL};
         /* Blocks of rows, so the clone dispatch is paid once per block; every row's result is
-         * independent of the blocking and of the thread count. */
-        const int64_t block = 64, nb = (job->n + block - 1) / block;
+         * independent of the blocking, the spans and the thread count. */
+        const int64_t nb = (job->n + block - 1) / block;
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; ++b)
             if (buf)
                 sigmoid_rows(plan, b * block,
-                             b * block + block < job->n ? b * block + block : job->n, &s, cols,
-                             cols + job->c);
+                             b * block + block < job->n ? b * block + block : job->n, span, &s,
+                             cols, cols + len);
         free(buf);
     }
     free(cols);
     if (failed)
         return imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "loss: row buffer of %lld floats",
-                          (long long)(4 * job->c));
+                          (long long)per_thread);
     return IMBAL_OK;
 }
