@@ -1,8 +1,9 @@
 /* imbal: CPU row pass of the softmax losses (ce, focal, balanced-softmax, ldam). One row at a time:
- * the row is read into a private f32 buffer first, so dlogits may alias the logits.
- * Derivations in docs/losses.md. */
+ * every read of the logits row comes before the first write of its dlogits row, so dlogits may
+ * alias the logits. Derivations in docs/losses.md. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 #include "loss_cpu.h"
@@ -33,69 +34,103 @@ static void focal_factors(float gamma, float u, float logp, float p, float *mod,
     *grad = m * (1.0f - gamma * p * r);
 }
 
-/* max_j z_j over 8 independent lanes: clang turns the lanes into maxps, GCC into 8 independent
- * maxss chains; neither needs -ffast-math or an OpenMP simd reduction. NaN entries are skipped
- * here and poison the row through exp later. */
-static float row_max(const float *restrict z, int64_t c) {
-    float lane[8];
-    for (int k = 0; k < 8; ++k)
+/* Every row loop runs in a clone for the widest vector unit found at load time (GCC function
+ * multiversioning, as in alias.c). The lane counts below are fixed (16) and contraction is off
+ * (ISO C mode), so every clone computes bit-identical results. */
+#define IMBAL_LOSS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/* max_j z_j over 16 independent lanes, which the vectoriser maps onto max instructions without
+ * -ffast-math. NaN entries are skipped here and poison the row through exp later. */
+__attribute__((always_inline)) static inline float row_max(const float *restrict z, int64_t c) {
+    float lane[16];
+    for (int k = 0; k < 16; ++k)
         lane[k] = -INFINITY;
     int64_t j = 0;
-    for (; j + 8 <= c; j += 8)
-        for (int k = 0; k < 8; ++k)
+    for (; j + 16 <= c; j += 16)
+        for (int k = 0; k < 16; ++k)
             lane[k] = z[j + k] > lane[k] ? z[j + k] : lane[k];
     float m = -INFINITY;
     for (; j < c; ++j)
         m = z[j] > m ? z[j] : m;
-    for (int k = 0; k < 8; ++k)
+    for (int k = 0; k < 16; ++k)
         m = lane[k] > m ? lane[k] : m;
     return m;
 }
 
-static void softmax_row(const imbal_loss_cpu_plan *plan, int64_t i, row_scratch *s) {
+/* sum_j v_j in 16 lanes (a fixed order, so the same for every clone and thread count), then the
+ * lanes pairwise and the tail. A single running sum would be a chain of dependent adds, one per
+ * class, which is what bounded this pass before. */
+__attribute__((always_inline)) static inline float row_sum(const float *restrict v, int64_t c) {
+    float lane[16] = {0};
+    int64_t j = 0;
+    for (; j + 16 <= c; j += 16)
+        for (int k = 0; k < 16; ++k)
+            lane[k] += v[j + k];
+    for (int w = 8; w >= 1; w /= 2)
+        for (int k = 0; k < w; ++k)
+            lane[k] += lane[k + w];
+    float s = lane[0];
+    for (; j < c; ++j)
+        s += v[j];
+    return s;
+}
+
+__attribute__((always_inline)) static inline void softmax_row(const imbal_loss_cpu_plan *plan,
+                                                              int64_t i, row_scratch *s) {
     const imbal_loss_job *job = plan->job;
     const imbal_loss_params *p = &job->p;
     const int64_t c = job->c;
-    float *restrict z = s->z;
     float *restrict e = s->e;
+    /* f32 gradients go straight into dlogits; other dtypes through e and a rounding store. */
+    float *out = job->dlogits && job->dtype == IMBAL_F32 ? (float *)job->dlogits + i * c : NULL;
     int64_t y = imbal_loss_target(job, i);
     if (y == p->ignore_index) {
         plan->row_loss[i] = 0.0;
         if (job->per_sample) job->per_sample[i] = 0.0f;
-        if (job->dlogits) {
+        if (out) {
+            memset(out, 0, (size_t)c * sizeof(float));
+        } else if (job->dlogits) {
             for (int64_t j = 0; j < c; ++j)
                 e[j] = 0.0f;
             imbal_loss_store_row(job->dtype, job->dlogits, i, c, e);
         }
         return;
     }
-    imbal_loss_load_row(job->dtype, job->logits, i, c, z);
+    /* z: the f32 logits row itself when nothing transforms it (every read of z comes before the
+     * first write of dlogits, so in place is safe), else the transformed copy in s->z. */
+    const float *z;
     float zscale = 1.0f;
-    if (plan->offset) {
-        const float *restrict off = plan->offset;
-        for (int64_t j = 0; j < c; ++j)
-            z[j] += off[j];
-    } else if (plan->margin) {
-        zscale = p->ldam_scale;
-        z[y] -= plan->margin[y];
-        for (int64_t j = 0; j < c; ++j)
-            z[j] *= zscale;
+    if (job->dtype == IMBAL_F32 && !plan->offset && !plan->margin) {
+        z = (const float *)job->logits + i * c;
+    } else {
+        float *restrict zb = s->z;
+        imbal_loss_load_row(job->dtype, job->logits, i, c, zb);
+        if (plan->offset) {
+            const float *restrict off = plan->offset;
+            for (int64_t j = 0; j < c; ++j)
+                zb[j] += off[j];
+        } else if (plan->margin) {
+            zscale = p->ldam_scale;
+            zb[y] -= plan->margin[y];
+            for (int64_t j = 0; j < c; ++j)
+                zb[j] *= zscale;
+        }
+        z = zb;
     }
+    float zy = z[y];
     float m = row_max(z, c);
-    if (isnan(z[y])) m = NAN;
+    if (isnan(zy)) m = NAN;
     for (int64_t j = 0; j < c; ++j)
         e[j] = imbal_expf_nonpos(z[j] - m);
     /* S_other = sum over j != y, summed directly so u = 1 - p_y keeps its precision. */
     float ey = e[y];
     e[y] = 0.0f;
-    float so = 0.0f;
-    for (int64_t j = 0; j < c; ++j)
-        so += e[j];
+    float so = row_sum(e, c);
     e[y] = ey;
     float sum = so + ey;
     /* log S: when the target is the maximum, e_y = 1 and log1p keeps p_y -> 1 accurate. */
     float log_s = ey == 1.0f ? log1pf(so) : logf(sum);
-    float logp = (z[y] - m) - log_s;
+    float logp = (zy - m) - log_s;
     const float *cw = job->class_weights;
     float wy = cw ? cw[y] : 1.0f;
     float sw = job->sample_weights ? job->sample_weights[i] : 1.0f;
@@ -133,15 +168,23 @@ static void softmax_row(const imbal_loss_cpu_plan *plan, int64_t i, row_scratch 
     float es = eps * inv_c;
     float a = (ay + es * plan->class_weight_sum) * coef * inv_sum;
     float bs = es * coef;
+    float *restrict g = out ? out : e;
     if (eps > 0.0f && cw) {
         for (int64_t j = 0; j < c; ++j)
-            e[j] = a * e[j] - bs * cw[j];
+            g[j] = a * e[j] - bs * cw[j];
     } else {
         for (int64_t j = 0; j < c; ++j)
-            e[j] = a * e[j] - bs;
+            g[j] = a * e[j] - bs;
     }
-    e[y] -= ay * coef;
-    imbal_loss_store_row(job->dtype, job->dlogits, i, c, e);
+    g[y] -= ay * coef;
+    if (!out) imbal_loss_store_row(job->dtype, job->dlogits, i, c, e);
+}
+
+/* Rows [begin, end), in the clone for this machine's vector unit. */
+IMBAL_LOSS_CLONES static void softmax_rows(const imbal_loss_cpu_plan *plan, int64_t begin,
+                                           int64_t end, row_scratch *s) {
+    for (int64_t i = begin; i < end; ++i)
+        softmax_row(plan, i, s);
 }
 
 imbal_status imbal_loss_cpu_softmax(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan) {
@@ -153,9 +196,14 @@ imbal_status imbal_loss_cpu_softmax(imbal_ctx *ctx, const imbal_loss_cpu_plan *p
         s.z = malloc((size_t)job->c * 2 * sizeof(float));
         s.e = s.z ? s.z + job->c : NULL;
         if (!s.z) failed = 1;
+        /* Blocks of rows, so the clone dispatch is paid once per block; every row's result is
+         * independent of the blocking and of the thread count. */
+        const int64_t block = 64, nb = (job->n + block - 1) / block;
 #pragma omp for schedule(static)
-        for (int64_t i = 0; i < job->n; ++i)
-            if (s.z) softmax_row(plan, i, &s);
+        for (int64_t b = 0; b < nb; ++b)
+            if (s.z)
+                softmax_rows(plan, b * block,
+                             b * block + block < job->n ? b * block + block : job->n, &s);
         free(s.z);
     }
     if (failed)
