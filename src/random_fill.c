@@ -55,35 +55,39 @@ static void normal_cpu(int threads, uint64_t seed, uint32_t epoch, uint32_t op, 
     }
 }
 
-imbal_status imbal_random_uniform_fill(imbal_ctx *ctx, imbal_device device, uint64_t seed,
-                                       uint32_t epoch, uint32_t op, uint64_t first, int64_t count,
-                                       float *out) {
-    imbal_status st =
-        check_args(ctx, "imbal_random_uniform_fill", device, op, first, count, out, 4);
+/* The one route both fills take: validate, then the CPU twin or the CUDA kernel. `normal` picks
+ * the distribution; a uniform uses 4 words of a Philox block per element group, a normal 2. */
+static imbal_status fill(imbal_ctx *ctx, const char *name, int normal, imbal_device device,
+                         uint64_t seed, uint32_t epoch, uint32_t op, uint64_t first, int64_t count,
+                         float *out) {
+    imbal_status st = check_args(ctx, name, device, op, first, count, out, normal ? 2 : 4);
     if (st != IMBAL_OK || count == 0) return st;
     if (device.kind == IMBAL_DEVICE_CPU) {
-        uniform_cpu(imbal_ctx_omp_threads(ctx), seed, epoch, op, first, count, out);
+        int threads = imbal_ctx_omp_threads(ctx);
+        if (normal)
+            normal_cpu(threads, seed, epoch, op, first, count, out);
+        else
+            uniform_cpu(threads, seed, epoch, op, first, count, out);
         return IMBAL_OK;
     }
 #ifdef IMBAL_WITH_CUDA
-    return imbal_cuda_random_uniform_fill(ctx, device.index, seed, epoch, op, first, count, out);
+    return normal ? imbal_cuda_random_normal_fill(ctx, device.index, seed, epoch, op, first, count,
+                                                  out)
+                  : imbal_cuda_random_uniform_fill(ctx, device.index, seed, epoch, op, first, count,
+                                                   out);
 #else
-    return imbal_fail(ctx, IMBAL_ERR_INTERNAL, "imbal_random_uniform_fill: CUDA without CUDA");
+    return imbal_fail(ctx, IMBAL_ERR_INTERNAL, "%s: CUDA without CUDA", name);
 #endif
+}
+
+imbal_status imbal_random_uniform_fill(imbal_ctx *ctx, imbal_device device, uint64_t seed,
+                                       uint32_t epoch, uint32_t op, uint64_t first, int64_t count,
+                                       float *out) {
+    return fill(ctx, "imbal_random_uniform_fill", 0, device, seed, epoch, op, first, count, out);
 }
 
 imbal_status imbal_random_normal_fill(imbal_ctx *ctx, imbal_device device, uint64_t seed,
                                       uint32_t epoch, uint32_t op, uint64_t first, int64_t count,
                                       float *out) {
-    imbal_status st = check_args(ctx, "imbal_random_normal_fill", device, op, first, count, out, 2);
-    if (st != IMBAL_OK || count == 0) return st;
-    if (device.kind == IMBAL_DEVICE_CPU) {
-        normal_cpu(imbal_ctx_omp_threads(ctx), seed, epoch, op, first, count, out);
-        return IMBAL_OK;
-    }
-#ifdef IMBAL_WITH_CUDA
-    return imbal_cuda_random_normal_fill(ctx, device.index, seed, epoch, op, first, count, out);
-#else
-    return imbal_fail(ctx, IMBAL_ERR_INTERNAL, "imbal_random_normal_fill: CUDA without CUDA");
-#endif
+    return fill(ctx, "imbal_random_normal_fill", 1, device, seed, epoch, op, first, count, out);
 }
