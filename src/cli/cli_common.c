@@ -105,18 +105,24 @@ static const char *next_item(const char *item) {
     return item + strlen(item) + 1;
 }
 
-int cli_parse_i64_list(const char *cmd, const char *opt, const char *text, int64_t min,
-                       int64_t **out, int *count) {
+/* Parses every item of a comma-separated list into a malloc'd array of `size`-byte elements with
+ * parse_item (which reports its own errors); shared by the two typed list parsers. `min` travels
+ * as a double, exact for the integer bounds used (below 2^53 in magnitude). */
+typedef int (*list_item_fn)(const char *cmd, const char *opt, const char *item, double min,
+                            void *slot);
+
+static int parse_list(const char *cmd, const char *opt, const char *text, double min, size_t size,
+                      list_item_fn parse_item, void **out, int *count) {
     char *copy;
     int n = split_list(text, &copy);
-    int64_t *v = n ? malloc(sizeof *v * (size_t)n) : NULL;
+    char *v = n ? malloc(size * (size_t)n) : NULL;
     if (!v) {
         free(copy);
         return cli_usage_error(cmd, "out of memory"), 1;
     }
     const char *item = copy;
     for (int i = 0; i < n; ++i, item = next_item(item)) {
-        if (cli_parse_i64(cmd, opt, item, min, INT64_MAX, &v[i])) {
+        if (parse_item(cmd, opt, item, min, v + size * (size_t)i)) {
             free(copy), free(v);
             return 1;
         }
@@ -127,26 +133,28 @@ int cli_parse_i64_list(const char *cmd, const char *opt, const char *text, int64
     return 0;
 }
 
+static int i64_item(const char *cmd, const char *opt, const char *item, double min, void *slot) {
+    return cli_parse_i64(cmd, opt, item, (int64_t)min, INT64_MAX, slot);
+}
+
+static int double_item(const char *cmd, const char *opt, const char *item, double min, void *slot) {
+    return cli_parse_double(cmd, opt, item, min, INFINITY, slot);
+}
+
+int cli_parse_i64_list(const char *cmd, const char *opt, const char *text, int64_t min,
+                       int64_t **out, int *count) {
+    void *v;
+    int rc = parse_list(cmd, opt, text, (double)min, sizeof **out, i64_item, &v, count);
+    if (!rc) *out = v;
+    return rc;
+}
+
 int cli_parse_double_list(const char *cmd, const char *opt, const char *text, double min,
                           double **out, int *count) {
-    char *copy;
-    int n = split_list(text, &copy);
-    double *v = n ? malloc(sizeof *v * (size_t)n) : NULL;
-    if (!v) {
-        free(copy);
-        return cli_usage_error(cmd, "out of memory"), 1;
-    }
-    const char *item = copy;
-    for (int i = 0; i < n; ++i, item = next_item(item)) {
-        if (cli_parse_double(cmd, opt, item, min, INFINITY, &v[i])) {
-            free(copy), free(v);
-            return 1;
-        }
-    }
-    free(copy);
-    *out = v;
-    *count = n;
-    return 0;
+    void *v;
+    int rc = parse_list(cmd, opt, text, min, sizeof **out, double_item, &v, count);
+    if (!rc) *out = v;
+    return rc;
 }
 
 static int has_splits(const imbal_dataset *ds) {
