@@ -348,7 +348,8 @@ static void draw_grouped_chunk(const imbal_alias *a, uint64_t seed, uint32_t epo
     imbal_philox_batch(seed, c.v[0], c.v[1], c.v[2], c.v[3], w[0], w[1], w[2], w[3]);
     for (uint64_t d = lo; d < hi; ++d) {
         uint32_t b = (uint32_t)(d - base);
-        imbal_rng retry;
+        /* Zeroed although member_of only reads it once ready: gcc 13 cannot see that. */
+        imbal_rng retry = {0};
         int ready = 0;
         uint64_t m = (uint64_t)w[0][b] * a->n;
         if ((uint32_t)m < a->reject_below) {
