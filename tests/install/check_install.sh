@@ -10,10 +10,10 @@ cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 libdir=$(ls -d "$tmp"/prefix/lib*/ | head -n1)
 cmake -S "$src/tests/install/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/consumer" >/dev/null
-LD_LIBRARY_PATH="$libdir" "$tmp/consumer/consumer_shared"
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/consumer/consumer_shared"
 "$tmp/consumer/consumer_static"
-export PKG_CONFIG_PATH="$libdir/pkgconfig"
+export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 cc -std=c11 "$src/tests/install/consumer/main.c" -o "$tmp/consumer_pc" \
   $(pkg-config --cflags imbal) $(pkg-config --libs imbal) -lm
-LD_LIBRARY_PATH="$libdir" "$tmp/consumer_pc"
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/consumer_pc"
 echo "install check: 3 passed, 0 failed"
