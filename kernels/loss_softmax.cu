@@ -13,7 +13,7 @@
 namespace loss_kernels {
 namespace {
 
-constexpr int kSmallThreads = 256; /* warp/group-per-row kernel */
+constexpr int kSmallThreads = 256; /* group-per-row kernel: the block size for groups <= 256 */
 
 struct RowInfo {
     int64_t y;
@@ -60,13 +60,13 @@ __device__ __forceinline__ float transform(const SoftmaxArgs &a, int64_t row, in
  * upstream gradient gs; ignored rows give 0, rows with a target out of range NaN. */
 template <bool FOCAL>
 __device__ __forceinline__ RowOut row_out(const SoftmaxArgs &a, const RowInfo &r, float m, float S,
-                                          float zy, float swz, float gs) {
+                                          float zy, float swz, float ref, float gs) {
     if (r.ignored) return RowOut{0.0f, 0.0f, 0.0f, 0.0f};
     if (!r.valid) {
         const float nan = __int_as_float(0x7fc00000);
         return RowOut{nan, nan, nan, nan};
     }
-    const RowStats st{m, S, zy, swz};
+    const RowStats st{m, S, zy, swz, ref};
     if (FOCAL) return focal_row(a.gamma, r.wy, r.s, st, gs * a.a);
     const float wsum = a.use_wsum ? a.hdr_in->wsum : a.w_total_host;
     return ce_row(a.eps, (float)a.c, wsum, r.wy, r.s, st, gs * a.a);
@@ -92,63 +92,140 @@ __device__ __forceinline__ void finish_loss(const SoftmaxArgs &a, float block_lo
                                                       : (float)total;
 }
 
-/* Small C: a group of G lanes per row (G <= 32, 256 / G rows per block), K values per lane held in
- * registers, so the row is read once and written once; max, sum and sum w z by butterfly
- * shuffles. Lane l holds classes l, l + G, ..., which keeps the group's loads contiguous. */
-template <typename T, int G, int K, bool FOCAL>
-__global__ void __launch_bounds__(kSmallThreads, 2) softmax_small(SoftmaxArgs a) {
-    constexpr int kRows = kSmallThreads / G;
+/* Over a group of G lanes (a power of two up to 1024, groups aligned in the block). G <= 32:
+ * butterfly shuffles. G > 32: each warp reduces by shuffles, then every lane reads its group's
+ * warp results from shared memory in index order, so all lanes get the same bits every run. The
+ * __syncthreads also orders every read of the row before any in-place store of dlogits. */
+template <int G> __device__ __forceinline__ float group_max_any(float v, float *red) {
+    if constexpr (G <= 32) {
+        return group_max<G>(v);
+    } else {
+        v = group_max<32>(v);
+        if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = v;
+        __syncthreads();
+        const int first = (int)(threadIdx.x / G) * (G / 32);
+        float r = red[first];
+#pragma unroll
+        for (int w = 1; w < G / 32; ++w)
+            r = fmaxf(r, red[first + w]);
+        __syncthreads();
+        return r;
+    }
+}
+
+template <int G> __device__ __forceinline__ float group_sum_any(float v, float *red) {
+    if constexpr (G <= 32) {
+        return group_sum<G>(v);
+    } else {
+        v = group_sum<32>(v);
+        if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = v;
+        __syncthreads();
+        const int first = (int)(threadIdx.x / G) * (G / 32);
+        float r = red[first];
+#pragma unroll
+        for (int w = 1; w < G / 32; ++w)
+            r += red[first + w];
+        __syncthreads();
+        return r;
+    }
+}
+
+__host__ __device__ constexpr int rows_threads(int g) {
+    return g > kSmallThreads ? g : kSmallThreads;
+}
+
+/* C <= kRowsMaxC: a group of G lanes per row (rows_threads(G) / G rows per block), K values per
+ * lane held in registers, so the row is read once and written once. VEC: lane l holds the 16-byte
+ * vectors l, l + G, l + 2G, ... of the row (one 128-bit load and store per V values; needs every
+ * row 16-byte aligned), else the single values l, l + G, ... Both keep the group's accesses
+ * contiguous. exp(z - m) is computed once, kept in the registers, and reused for the gradient. */
+template <typename T, int G, int K, bool VEC, bool FOCAL>
+__global__ void __launch_bounds__(rows_threads(G)) softmax_rows(SoftmaxArgs a) {
+    constexpr int kThreads = rows_threads(G);
+    constexpr int kRows = kThreads / G;
+    constexpr int V = VEC ? VecWidth<T>::value : 1;
+    static_assert(K % V == 0, "K must be a multiple of the vector width");
+    constexpr int NV = K / V;
+    __shared__ float red[kThreads / 32];
     const int lane = (int)threadIdx.x % G;
     const int64_t row = (int64_t)blockIdx.x * kRows + (int)threadIdx.x / G;
     const bool active = row < a.n;
-    const int64_t C = a.c;
+    const int C = (int)a.c;
     const int64_t r0 = active ? row : 0;
     const RowInfo ri = active ? row_info(a, r0, lane == 0) : inactive_row();
-    const T *x = static_cast<const T *>(a.x) + r0 * C;
+    const T *x = static_cast<const T *>(a.x) + r0 * a.c;
     const float gs = grad_scale_of(a);
+    const bool smooth = !FOCAL && a.eps > 0.0f;
 
     float zy = 0.0f;
     if (ri.valid) zy = a.a * load1(x + ri.y) + (a.bias ? a.bias[ri.y] : 0.0f) - ri.shift;
 
+    /* All loads first (independent, in flight together), then the transform. */
     float z[K];
-    float mloc = -kInf;
 #pragma unroll
-    for (int k = 0; k < K; ++k) {
-        const int64_t c = lane + (int64_t)k * G;
-        z[k] = -kInf;
-        if (active && c < C) z[k] = transform(a, r0, c, load1(x + c), ri.y, ri.shift);
-        mloc = fmaxf(mloc, z[k]);
-    }
-    const float m = group_max<G>(mloc);
-    float sloc = 0.0f, wzloc = 0.0f;
+    for (int j = 0; j < NV; ++j) {
+        const int c0 = (j * G + lane) * V;
+        if (active && c0 < C) {
+            if constexpr (VEC) {
+                float v[V];
+                load_vec(x + c0, v);
 #pragma unroll
-    for (int k = 0; k < K; ++k) {
-        const int64_t c = lane + (int64_t)k * G;
-        if (c < C) {
-            sloc += expf(z[k] - m);
-            if (!FOCAL && a.eps > 0.0f) wzloc += (a.cw ? a.cw[c] : 1.0f) * z[k];
+                for (int i = 0; i < V; ++i)
+                    z[j * V + i] = v[i];
+            } else {
+                z[j] = load1(x + c0);
+            }
         }
     }
-    const float S = group_sum<G>(sloc);
-    const float swz = (!FOCAL && a.eps > 0.0f) ? group_sum<G>(wzloc) : 0.0f;
-    const RowOut o = row_out<FOCAL>(a, ri, m, S, zy, swz, gs);
+    float mloc = -kInf;
+#pragma unroll
+    for (int j = 0; j < NV; ++j) {
+        const int c0 = (j * G + lane) * V;
+#pragma unroll
+        for (int i = 0; i < V; ++i) {
+            float &v = z[j * V + i];
+            v = (active && c0 < C) ? transform(a, r0, c0 + i, v, ri.y, ri.shift) : -kInf;
+            mloc = fmaxf(mloc, v);
+        }
+    }
+    const float m = group_max_any<G>(mloc, red);
+    float sloc = 0.0f, wzloc = 0.0f;
+#pragma unroll
+    for (int j = 0; j < NV; ++j) {
+        const int c0 = (j * G + lane) * V;
+#pragma unroll
+        for (int i = 0; i < V; ++i) {
+            float &v = z[j * V + i];
+            if (active && c0 < C) {
+                if (smooth) wzloc += (a.cw ? a.cw[c0 + i] : 1.0f) * (v - m);
+                v = __expf(v - m); /* ex2.approx: ~2 ulp, far inside the CPU-twin tolerance */
+                sloc += v;
+            }
+        }
+    }
+    const float S = group_sum_any<G>(sloc, red);
+    const float swz = smooth ? group_sum_any<G>(wzloc, red) : 0.0f;
+    const RowOut o = row_out<FOCAL>(a, ri, m, S, zy, swz, m, gs);
 
-    /* In place, every lane of the group read x[y] (zy above), which another lane of the group
+    /* In place with G <= 32, every lane of the group read x[y] (zy above), which another lane
      * overwrites below. The shuffles make the lanes meet but give no memory ordering; __syncwarp
-     * does, so every read of the row happens before any store to it. (All 32 lanes get here.) */
-    if (a.dx == a.x) __syncwarp();
+     * does. (All 32 lanes get here; for G > 32 the __syncthreads above did it.) */
+    if (G <= 32 && a.dx == a.x) __syncwarp();
     if (active && a.dx) {
-        T *dx = static_cast<T *>(a.dx) + r0 * C;
+        T *dx = static_cast<T *>(a.dx) + r0 * a.c;
         const float inv_s = 1.0f / S;
 #pragma unroll
-        for (int k = 0; k < K; ++k) {
-            const int64_t c = lane + (int64_t)k * G;
-            if (c < C) {
-                float g = 0.0f;
-                if (!ri.ignored) {
-                    g = grad_of(a, o, expf(z[k] - m) * inv_s, c, ri.y);
-                }
-                store1_cs(dx + c, g);
+        for (int j = 0; j < NV; ++j) {
+            const int c0 = (j * G + lane) * V;
+            if (c0 < C) {
+                float g[V];
+#pragma unroll
+                for (int i = 0; i < V; ++i)
+                    g[i] = ri.ignored ? 0.0f : grad_of(a, o, z[j * V + i] * inv_s, c0 + i, ri.y);
+                if constexpr (VEC)
+                    store_vec_cs(dx + c0, g);
+                else
+                    store1_cs(dx + c0, g[0]);
             }
         }
     }
@@ -158,10 +235,11 @@ __global__ void __launch_bounds__(kSmallThreads, 2) softmax_small(SoftmaxArgs a)
     finish_loss(a, block_loss);
 }
 
-/* Large C: a block per row. Pass 1: online (max, sum) over the row with 128-bit loads on the
- * 16-byte-aligned body (scalar head and tail), then a block reduction (whose __syncthreads also
- * orders every read of the row before any in-place write). Pass 2 re-reads the row (an L2 hit
- * for rows in flight) and writes dlogits with streaming stores. */
+/* C > kRowsMaxC, or rows past kScalarMaxC that are not 16-byte aligned: a block per row. Pass 1:
+ * online (max, sum) over the row with 128-bit loads on the 16-byte-aligned body (scalar head and
+ * tail), then a block reduction (whose __syncthreads also orders every read of the row before any
+ * in-place write). Pass 2 re-reads the row (an L2 hit for rows in flight) and writes dlogits with
+ * streaming stores. */
 template <typename T, bool FOCAL>
 __global__ void __launch_bounds__(1024) softmax_large(SoftmaxArgs a) {
     constexpr int V = VecWidth<T>::value;
@@ -190,7 +268,7 @@ __global__ void __launch_bounds__(1024) softmax_large(SoftmaxArgs a) {
     auto take = [&](int64_t c, float xv) {
         const float z = transform(a, row, c, xv, ri.y, ri.shift);
         maxsum_add(st, z);
-        if (smooth) wz += (a.cw ? a.cw[c] : 1.0f) * z;
+        if (smooth) wz += (a.cw ? a.cw[c] : 1.0f) * (z - zy); /* about z_y: m is not known yet */
     };
     for (int64_t c = tid; c < head; c += nt)
         take(c, load1(x + c));
@@ -206,7 +284,7 @@ __global__ void __launch_bounds__(1024) softmax_large(SoftmaxArgs a) {
 
     const MaxSum rs = block_maxsum(st);
     const float swz = smooth ? block_sum<float>(wz) : 0.0f;
-    const RowOut o = row_out<FOCAL>(a, ri, rs.m, rs.s, zy, swz, gs);
+    const RowOut o = row_out<FOCAL>(a, ri, rs.m, rs.s, zy, swz, zy, gs);
 
     if (a.dx) {
         T *dx = static_cast<T *>(a.dx) + row * C;
@@ -240,15 +318,18 @@ __global__ void __launch_bounds__(1024) softmax_large(SoftmaxArgs a) {
     finish_loss(a, o.loss);
 }
 
-constexpr int64_t kSmallMaxC = 1024;
+constexpr int64_t kRowsMaxC = 32768;
 
-/* Lanes per row and values per lane for C <= kSmallMaxC: four values per lane up to C = 128 (a
- * group of C/4 lanes, several rows per warp), then a full warp with 8, 16 or 32 values per lane. */
-struct SmallShape {
+/* Lanes per row G and values per lane K for C <= kRowsMaxC: four values per lane up to C = 128 (a
+ * group of C/4 lanes, several rows per warp), a warp with 8 or 16 up to 512, then 16 values per
+ * lane and as many lanes as the row needs (up to a 1024-thread block), 32 past C = 16384. Measured
+ * on an H100 (docs/loss-kernels.md): this beat both a shared-memory row cache and the two-pass
+ * kernel at C = 32000, although 32 values per lane spill some registers. */
+struct RowsShape {
     int g, k;
 };
 
-SmallShape small_shape(int64_t c) {
+RowsShape rows_shape(int64_t c) {
     if (c <= 4) return {1, 4};
     if (c <= 8) return {2, 4};
     if (c <= 16) return {4, 4};
@@ -257,12 +338,17 @@ SmallShape small_shape(int64_t c) {
     if (c <= 128) return {32, 4};
     if (c <= 256) return {32, 8};
     if (c <= 512) return {32, 16};
-    return {32, 32};
+    if (c <= 1024) return {64, 16};
+    if (c <= 2048) return {128, 16};
+    if (c <= 4096) return {256, 16};
+    if (c <= 8192) return {512, 16};
+    if (c <= 16384) return {1024, 16};
+    return {1024, 32};
 }
 
-/* Threads per row for C > kSmallMaxC, from the row's bytes: at 2048 threads per SM, bigger blocks
- * mean fewer rows in flight, so the rows between their two reads (about 132 SMs x 2048 / threads x
- * row bytes) stay near 17-34 MB and the second read can hit L2 (50 MB on H100). */
+/* Threads per row for the two-pass kernel, from the row's bytes: at 2048 threads per SM, bigger
+ * blocks mean fewer rows in flight, so the rows between their two reads (about 132 SMs x 2048 /
+ * threads x row bytes) stay near 17-34 MB and the second read can hit L2 (50 MB on H100). */
 int large_threads(int64_t c, size_t es) {
     const int64_t row_bytes = c * (int64_t)es;
     if (row_bytes > 32768) return 1024;
@@ -271,62 +357,94 @@ int large_threads(int64_t c, size_t es) {
     return 128;
 }
 
-template <typename T, bool FOCAL> void launch_small(const SoftmaxArgs &a, int grid) {
-    const SmallShape s = small_shape(a.c);
-#define IMBAL_SMALL_CASE(G, K)                                                                     \
-    if (s.g == G && s.k == K) {                                                                    \
-        softmax_small<T, G, K, FOCAL><<<grid, kSmallThreads>>>(a);                                 \
-        return;                                                                                    \
+/* Whether every row's logits (and dlogits) start on a 16-byte boundary, so the vector layout can
+ * load and store whole 128-bit words. */
+template <typename T> bool rows_aligned(const SoftmaxArgs &a) {
+    const uintptr_t x = (uintptr_t)a.x, dx = (uintptr_t)a.dx;
+    return (a.c * (int64_t)sizeof(T)) % 16 == 0 && x % 16 == 0 && (!a.dx || dx % 16 == 0);
+}
+
+/* Rows that are not 16-byte aligned: single values for C <= kScalarMaxC; past it the two-pass
+ * kernel, whose scalar head and tail around a vector body measured faster on an H100 (C = 8142:
+ * 0.25 ms f32 and 0.17 ms bf16, against 0.28 and 0.29 with single values in registers). */
+constexpr int64_t kScalarMaxC = 1024;
+
+template <typename T, bool FOCAL> void launch_large(const SoftmaxArgs &a, int grid) {
+    softmax_large<T, FOCAL><<<grid, large_threads(a.c, sizeof(T))>>>(a);
+}
+
+template <typename T, int G, int K, bool FOCAL> void launch_gk(const SoftmaxArgs &a) {
+    constexpr int V = VecWidth<T>::value;
+    constexpr int rows = rows_threads(G) / G;
+    const int grid = (int)((a.n + rows - 1) / rows > 0 ? (a.n + rows - 1) / rows : 1);
+    if constexpr (K % V == 0) {
+        if (rows_aligned<T>(a)) {
+            softmax_rows<T, G, K, true, FOCAL><<<grid, rows_threads(G)>>>(a);
+            return;
+        }
     }
-    IMBAL_SMALL_CASE(1, 4)
-    IMBAL_SMALL_CASE(2, 4)
-    IMBAL_SMALL_CASE(4, 4)
-    IMBAL_SMALL_CASE(8, 4)
-    IMBAL_SMALL_CASE(16, 4)
-    IMBAL_SMALL_CASE(32, 4)
-    IMBAL_SMALL_CASE(32, 8)
-    IMBAL_SMALL_CASE(32, 16)
-    IMBAL_SMALL_CASE(32, 32)
-#undef IMBAL_SMALL_CASE
+    if constexpr (G * K <= kScalarMaxC)
+        softmax_rows<T, G, K, false, FOCAL><<<grid, rows_threads(G)>>>(a);
+    else
+        launch_large<T, FOCAL>(a, a.n > 0 ? (int)a.n : 1);
 }
 
-template <typename T, bool FOCAL> void launch(const SoftmaxArgs &a) {
-    const int grid = softmax_grid(a.n, a.c);
-    if (a.c <= kSmallMaxC)
-        launch_small<T, FOCAL>(a, grid);
-    else
-        softmax_large<T, FOCAL><<<grid, large_threads(a.c, sizeof(T))>>>(a);
+template <typename T, bool FOCAL> cudaError_t launch(const SoftmaxArgs &a) {
+    const RowsShape s = rows_shape(a.c);
+#define IMBAL_ROWS_CASE(G, K)                                                                      \
+    if (s.g == G && s.k == K) {                                                                    \
+        launch_gk<T, G, K, FOCAL>(a);                                                              \
+        return cudaGetLastError();                                                                 \
+    }
+    if (a.c <= kRowsMaxC) {
+        IMBAL_ROWS_CASE(1, 4)
+        IMBAL_ROWS_CASE(2, 4)
+        IMBAL_ROWS_CASE(4, 4)
+        IMBAL_ROWS_CASE(8, 4)
+        IMBAL_ROWS_CASE(16, 4)
+        IMBAL_ROWS_CASE(32, 4)
+        IMBAL_ROWS_CASE(32, 8)
+        IMBAL_ROWS_CASE(32, 16)
+        IMBAL_ROWS_CASE(64, 16)
+        IMBAL_ROWS_CASE(128, 16)
+        IMBAL_ROWS_CASE(256, 16)
+        IMBAL_ROWS_CASE(512, 16)
+        IMBAL_ROWS_CASE(1024, 16)
+        IMBAL_ROWS_CASE(1024, 32)
+    }
+#undef IMBAL_ROWS_CASE
+    launch_large<T, FOCAL>(a, a.n > 0 ? (int)a.n : 1);
+    return cudaGetLastError();
 }
 
-template <typename T> void launch_kind(const SoftmaxArgs &a, int focal) {
-    if (focal)
-        launch<T, true>(a);
-    else
-        launch<T, false>(a);
+template <typename T> cudaError_t launch_kind(const SoftmaxArgs &a, int focal) {
+    return focal ? launch<T, true>(a) : launch<T, false>(a);
 }
 
 } // namespace
 
+/* The most blocks the launch for [n, c] can use (the scratch holds one partial per block): the
+ * register kernel's for C <= kScalarMaxC, else one per row (the two-pass kernel's, never fewer than
+ * the register kernel's). */
 int softmax_grid(int64_t n, int64_t c) {
-    int64_t blocks = c <= kSmallMaxC ? (n + kSmallThreads / small_shape(c).g - 1) /
-                                           (kSmallThreads / small_shape(c).g)
-                                     : n;
+    int64_t rows = 1;
+    if (c <= kScalarMaxC) {
+        const int g = rows_shape(c).g;
+        rows = rows_threads(g) / g;
+    }
+    int64_t blocks = (n + rows - 1) / rows;
     return blocks > 0 ? (int)blocks : 1;
 }
 
 cudaError_t softmax_launch(const SoftmaxArgs &a, imbal_dtype dtype, int focal) {
     switch (dtype) {
     case IMBAL_F16:
-        launch_kind<__half>(a, focal);
-        break;
+        return launch_kind<__half>(a, focal);
     case IMBAL_BF16:
-        launch_kind<__nv_bfloat16>(a, focal);
-        break;
+        return launch_kind<__nv_bfloat16>(a, focal);
     default:
-        launch_kind<float>(a, focal);
-        break;
+        return launch_kind<float>(a, focal);
     }
-    return cudaGetLastError();
 }
 
 } // namespace loss_kernels
