@@ -7,12 +7,16 @@
 
 Each record is one JSON line in bench_loss's format plus "impl": "torch-eager" or "torch-compile":
 {"kind", "n", "c", "dtype", "device", "device_name", "threads", "median_ms", "gbps", "copy_gbps",
-"impl"}. A run is loss = f(x, target) with reduction mean, then torch.autograd.grad(loss, x) (a
+"impl", "torch"} (the last: torch.__version__). A run is loss = f(x, target) with reduction
+mean, then torch.autograd.grad(loss, x) (a
 fresh dlogits tensor, as bench_loss writes dlogits out of place). On CUDA: torch.cuda.Event
 timing, the L2 flushed before every run by zeroing a 256 MiB tensor, median of R runs (default
 100). On the CPU: wall clock at torch.set_num_threads(T), median of R runs (default: about a
 second per case, 3 to 20). torch.compile is skipped, with a note on stderr, where this torch has
 none (1.x) or compiling fails.
+
+--records FILE (repeatable) reuses the torch records of earlier runs instead of timing, e.g. eager
+and torch.compile timed in separate runs on the same GPU, to print their ratios.
 
 With --ours FILE (bench_loss --json output), it also prints one ratio record per case found in
 both: {"kind", "n", "c", "dtype", "device", "ours_ms", "torch_eager_ms", "torch_compile_ms",
@@ -172,7 +176,18 @@ def main():
     ap.add_argument("--max-bytes", type=int, default=-1)
     ap.add_argument("--impls", default="eager,compile")
     ap.add_argument("--ours", default=None, help="bench_loss --json output to compare with")
+    ap.add_argument("--records", action="append", default=[],
+                    help="reuse torch records from an earlier run instead of timing (repeatable)")
     args = ap.parse_args()
+
+    if args.records:  # e.g. eager and compile timed in separate runs on the same GPU
+        records = []
+        for path in args.records:
+            with open(path) as f:
+                records += [json.loads(line) for line in f if line.strip() and '"impl"' in line]
+        for r in records:
+            print(json.dumps(r), flush=True)
+        return print_ratios(args.ours, records) if args.ours else 0
 
     if args.device == "auto":
         dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -241,37 +256,41 @@ def main():
                     rec = {"kind": kind, "n": n, "c": c, "dtype": dname, "device": dev.type,
                            "device_name": name, "threads": threads, "median_ms": ms,
                            "gbps": nbytes / (ms * 1e-3) / 1e9, "copy_gbps": cg,
-                           "impl": f"torch-{impl}"}
+                           "impl": f"torch-{impl}", "torch": torch.__version__}
                     records.append(rec)
                     print(json.dumps(rec), flush=True)
             del x, y, tsig
             if dev.type == "cuda":
                 torch.cuda.empty_cache()
 
-    if args.ours:
-        ours = {}
-        with open(args.ours) as f:
-            for line in f:
-                line = line.strip()
-                if not line:
-                    continue
-                r = json.loads(line)
-                dev_type = str(r.get("device", "")).split(":")[0]
-                ours[(r["kind"], r["n"], r["c"], r["dtype"], dev_type)] = r["median_ms"]
-        theirs = {}
-        for r in records:
-            theirs[(r["kind"], r["n"], r["c"], r["dtype"], r["device"], r["impl"])] = r["median_ms"]
-        for key, ours_ms in ours.items():
-            e = theirs.get(key + ("torch-eager",))
-            cpl = theirs.get(key + ("torch-compile",))
-            if e is None and cpl is None:
+    return print_ratios(args.ours, records) if args.ours else 0
+
+
+def print_ratios(ours_path, records):
+    """One ratio record per case found both in bench_loss's output and in the torch records."""
+    ours = {}
+    with open(ours_path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
                 continue
-            print(json.dumps({"kind": key[0], "n": key[1], "c": key[2], "dtype": key[3],
-                              "device": key[4], "ours_ms": ours_ms, "torch_eager_ms": e,
-                              "torch_compile_ms": cpl,
-                              "speedup_eager": e / ours_ms if e is not None else None,
-                              "speedup_compile": cpl / ours_ms if cpl is not None else None}),
-                  flush=True)
+            r = json.loads(line)
+            dev_type = str(r.get("device", "")).split(":")[0]
+            ours[(r["kind"], r["n"], r["c"], r["dtype"], dev_type)] = r["median_ms"]
+    theirs = {}
+    for r in records:
+        theirs[(r["kind"], r["n"], r["c"], r["dtype"], r["device"], r["impl"])] = r["median_ms"]
+    for key, ours_ms in ours.items():
+        e = theirs.get(key + ("torch-eager",))
+        cpl = theirs.get(key + ("torch-compile",))
+        if e is None and cpl is None:
+            continue
+        print(json.dumps({"kind": key[0], "n": key[1], "c": key[2], "dtype": key[3],
+                          "device": key[4], "ours_ms": ours_ms, "torch_eager_ms": e,
+                          "torch_compile_ms": cpl,
+                          "speedup_eager": e / ours_ms if e is not None else None,
+                          "speedup_compile": cpl / ours_ms if cpl is not None else None}),
+              flush=True)
     return 0
 
 
