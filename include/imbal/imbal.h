@@ -24,5 +24,7 @@
 #include "sampler.h"
 #include "synth.h"
 #include "loss.h"
+#include "image.h"
+#include "augment.h"
 
 #endif
