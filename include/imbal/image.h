@@ -3,11 +3,11 @@
  * Decoding: JPEG through libjpeg-turbo's TurboJPEG API (the 2.x API of the Debian package:
  * tjDecompressHeader3 / tjDecompress2), PNG through libpng. Grayscale (with or without alpha),
  * palette and 16-bit PNGs become 8-bit RGB (alpha is dropped: composited on nothing, i.e. the
- * colour channels are kept as stored); grayscale JPEGs become RGB. CMYK/YCCK JPEGs,
- * interlaced-or-not PNGs are supported except as listed; anything else (CMYK, an unknown signature,
- * a zero-byte or truncated file, a corrupt stream) is an IMBAL_ERR_FORMAT / IMBAL_ERR_UNSUPPORTED
- * whose message names the file (the `name` argument) and what is wrong. A header announcing more
- * than `max_pixels` pixels is refused before any pixel memory is allocated (decompression bombs).
+ * colour channels are kept as stored); grayscale JPEGs become RGB. Progressive JPEGs and
+ * interlaced PNGs are supported. CMYK/YCCK JPEGs are IMBAL_ERR_UNSUPPORTED; an unknown signature,
+ * a zero-byte or truncated file or a corrupt stream is IMBAL_ERR_FORMAT; every message names the
+ * file (the `name` argument) and what is wrong. A header announcing more than `max_pixels` pixels
+ * is refused before any pixel memory is allocated (decompression bombs).
  * libjpeg-turbo warnings (e.g. "premature end of data segment", which still yields an image with
  * grey rows) are errors too: a silent half-grey image is worse than a clear error.
  *
