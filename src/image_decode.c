@@ -124,8 +124,8 @@ static imbal_status read_file(imbal_ctx *ctx, const char *path, uint8_t **data, 
         rewind(fp);
     }
     for (;;) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
+        if (n == cap || !buf) {
+            size_t ncap = !buf && cap ? cap : cap ? cap * 2 : 65536;
             uint8_t *nb = imbal_xrealloc(ctx, buf, ncap, 1, "image file");
             if (!nb) {
                 free(buf), fclose(fp);
