@@ -7,7 +7,8 @@
  * interlaced PNGs are supported. CMYK/YCCK JPEGs are IMBAL_ERR_UNSUPPORTED; an unknown signature,
  * a zero-byte or truncated file or a corrupt stream is IMBAL_ERR_FORMAT; every message names the
  * file (the `name` argument) and what is wrong. A header announcing more than `max_pixels` pixels
- * is refused before any pixel memory is allocated (decompression bombs).
+ * is refused before any pixel memory is allocated (decompression bombs): IMBAL_ERR_DATA with the
+ * width, height, their product and the limit in the message.
  * libjpeg-turbo warnings (e.g. "premature end of data segment", which still yields an image with
  * grey rows) are errors too: a silent half-grey image is worse than a clear error.
  *
@@ -39,11 +40,15 @@ typedef enum imbal_resize_policy {
     IMBAL_RESIZE_NONE = 0,       /* keep the decoded size (target ignored) */
     IMBAL_RESIZE_STRETCH = 1,    /* resize to exactly target_width x target_height */
     IMBAL_RESIZE_SHORT_SIDE = 2, /* scale so the short side fits the target's, then centre-crop
-                                    (torchvision Resize(s) + CenterCrop) */
+                                    (torchvision Resize(s) + CenterCrop): s = max(tw / w, th / h),
+                                    resize to max(round(w s), tw) x max(round(h s), th), keep the
+                                    tw x th window at floor((W' - tw) / 2), floor((H' - th) / 2) */
 } imbal_resize_policy;
 
 typedef enum imbal_resize_filter {
-    IMBAL_FILTER_AREA = 0,     /* box average over the source footprint (downscaling default) */
+    IMBAL_FILTER_AREA = 0,     /* box average over the source footprint (downscaling default):
+                                  adaptive_avg_pool2d bins [floor(i in / out), ceil((i+1) in / out)),
+                                  = torch.nn.functional.interpolate mode="area" */
     IMBAL_FILTER_BILINEAR = 1, /* half-pixel centres, align_corners = False, no antialias
                                   (torch.nn.functional.interpolate mode="bilinear") */
 } imbal_resize_filter;
