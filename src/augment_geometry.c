@@ -110,7 +110,11 @@ imbal_status imbal_aug_hflip(imbal_ctx *ctx, const imbal_image *src, imbal_image
  * (functional._get_inverse_affine_matrix), F_t._gen_affine_grid maps pixel centres to normalised
  * coordinates in float32, grid_sample(bilinear, zeros, align_corners=False) samples the image and
  * a ones channel ("mask"), and the fill enters as img * mask + (1 - mask) * fill; the float result
- * is rounded half-to-even (torch.round) and cast. All float32, in torch's operation order. */
+ * is rounded half-to-even (torch.round) and cast. All float32, in torch's operation order.
+ * torch's x86 build contracts a multiply feeding an add into one fused multiply-add: its grid bmm
+ * (x r00 + y r10), grid_sample's unnormalise ((g + 1) * size / 2 - 0.5) and its bilinear sum all
+ * round once per fma. We use fmaf at exactly those places; with plain mul + add about 1 byte in
+ * 50000 came out one level off, with them none did in our sweeps (docs/augment.md). */
 typedef struct rotate_plan {
     float r00, r10, r01, r11; /* rescaled theta: grid = (x r00 + y r10, x r01 + y r11) */
     float half_w, half_h;     /* size / 2: grid_sample's unnormalise scale */
@@ -122,11 +126,11 @@ static void rotate_row(const rotate_plan *p, const imbal_image *src, int y, uint
     const float yf = (float)((double)y + 0.5 - 0.5 * h); /* linspace(-h/2 + 0.5, h/2 - 0.5) */
     for (int x = 0; x < w; ++x) {
         const float xf = (float)((double)x + 0.5 - 0.5 * w);
-        float gx = xf * p->r00 + yf * p->r10;
-        float gy = xf * p->r01 + yf * p->r11;
+        float gx = fmaf(yf, p->r10, xf * p->r00);
+        float gy = fmaf(yf, p->r11, xf * p->r01);
         /* GridSamplerKernel.cpp ComputeLocationBase<align_corners=false>::unnormalize */
-        float ix = (gx + 1.0f) * p->half_w - 0.5f;
-        float iy = (gy + 1.0f) * p->half_h - 0.5f;
+        float ix = fmaf(gx + 1.0f, p->half_w, -0.5f);
+        float iy = fmaf(gy + 1.0f, p->half_h, -0.5f);
         float fx = floorf(ix), fy = floorf(iy);
         float we = ix - fx, ea = 1.0f - we, no = iy - fy, so = 1.0f - no;
         float wnw = so * ea, wne = so * we, wsw = no * ea, wse = no * we;
@@ -143,9 +147,9 @@ static void rotate_row(const rotate_plan *p, const imbal_image *src, int y, uint
             float vne = in_y0 && in_x1 ? (float)r0[(size_t)(x0 + 1) * 3 + k] : 0.0f;
             float vsw = in_y1 && in_x0 ? (float)r1[(size_t)x0 * 3 + k] : 0.0f;
             float vse = in_y1 && in_x1 ? (float)r1[(size_t)(x0 + 1) * 3 + k] : 0.0f;
-            float v = vnw * wnw + vne * wne;
-            v = v + vsw * wsw;
-            v = v + vse * wse;
+            float v = fmaf(vne, wne, vnw * wnw);
+            v = fmaf(vsw, wsw, v);
+            v = fmaf(vse, wse, v);
             float a = v * m;
             float b = (1.0f - m) * p->fill[k];
             float r = rintf(a + b); /* torch.round: half to even (default rounding mode) */
