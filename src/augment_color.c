@@ -36,78 +36,84 @@ typedef struct color_plan {
     float hue;    /* hue shift in turns */
 } color_plan;
 
-/* torchvision _rgb2hsv, + hue, % 1.0, _hsv2rgb, * 255, .to(uint8), on one pixel. */
-static inline void hue_pixel(const uint8_t *in, float shift, uint8_t *o) {
-    const float r = (float)in[0] / 255.0f, g = (float)in[1] / 255.0f, b = (float)in[2] / 255.0f;
-    float maxc = fmaxf(fmaxf(r, g), b), minc = fminf(fminf(r, g), b);
-    int eqc = maxc == minc;
-    float cr = maxc - minc;
-    float s = cr / (eqc ? 1.0f : maxc);
-    float crd = eqc ? 1.0f : cr;
-    float rc = (maxc - r) / crd, gc = (maxc - g) / crd, bc = (maxc - b) / crd;
-    float hr = maxc == r ? bc - gc : 0.0f;
-    float hg = (maxc == g && maxc != r) ? (2.0f + rc) - bc : 0.0f;
-    float hb = (maxc != g && maxc != r) ? (4.0f + gc) - rc : 0.0f;
-    float h = (hr + hg) + hb;
-    h = fmodf(h / 6.0f + 1.0f, 1.0f);
-    /* (h + hue_factor) % 1.0: torch.remainder = fmod, then + divisor where signs differ */
-    h = fmodf(h + shift, 1.0f);
-    if (h != 0.0f && h < 0.0f) h = h + 1.0f;
-    const float v = maxc;
-    float h6 = h * 6.0f;
-    float fi = floorf(h6);
-    float f = h6 - fi;
-    int i = (int)fi % 6;
-    i = i < 0 ? i + 6 : i;
-    float p = fminf(fmaxf(v * (1.0f - s), 0.0f), 1.0f);
-    float q = fminf(fmaxf(v * (1.0f - s * f), 0.0f), 1.0f);
-    float t = fminf(fmaxf(v * (1.0f - s * (1.0f - f)), 0.0f), 1.0f);
-    float rr, gg, bb;
-    switch (i) {
-    case 0:
-        rr = v, gg = t, bb = p;
-        break;
-    case 1:
-        rr = q, gg = v, bb = p;
-        break;
-    case 2:
-        rr = p, gg = v, bb = t;
-        break;
-    case 3:
-        rr = p, gg = q, bb = v;
-        break;
-    case 4:
-        rr = t, gg = p, bb = v;
-        break;
-    default:
-        rr = v, gg = p, bb = q;
-        break;
-    }
-    o[0] = imbal_aug_trunc_u8(rr * 255.0f);
-    o[1] = imbal_aug_trunc_u8(gg * 255.0f);
-    o[2] = imbal_aug_trunc_u8(bb * 255.0f);
+static inline float clamp01(float x) {
+    return x < 0.0f ? 0.0f : x > 1.0f ? 1.0f : x;
 }
 
-static void color_row(const color_plan *p, const uint8_t *s, uint8_t *o, int w) {
-    switch (p->kind) {
+/* torchvision _rgb2hsv, + hue, % 1.0, _hsv2rgb, * 255, .to(uint8), over one row. Written without
+ * branches or library calls (selects only) so that the compiler can vectorise it; every step is
+ * the same IEEE float32 operation torch performs, so the results are bit-identical. */
+static void hue_row(const uint8_t *restrict in, float shift, uint8_t *restrict o, int w) {
+    for (int x = 0; x < w; ++x) {
+        const float r = (float)in[3 * x] / 255.0f, g = (float)in[3 * x + 1] / 255.0f,
+                    b = (float)in[3 * x + 2] / 255.0f;
+        float maxc = r > g ? r : g, minc = r < g ? r : g;
+        maxc = maxc > b ? maxc : b;
+        minc = minc < b ? minc : b;
+        const int eqc = maxc == minc;
+        const float cr = maxc - minc;
+        const float s = cr / (eqc ? 1.0f : maxc);
+        const float crd = eqc ? 1.0f : cr;
+        const float rc = (maxc - r) / crd, gc = (maxc - g) / crd, bc = (maxc - b) / crd;
+        /* each candidate is computed unconditionally, then selected: float ops inside a
+         * conditional would stop the vectoriser (they may trap) */
+        const float dr = bc - gc, dg = (2.0f + rc) - bc, db = (4.0f + gc) - rc;
+        const float hr = maxc == r ? dr : 0.0f;
+        const float hg = ((maxc == g) & (maxc != r)) ? dg : 0.0f;
+        const float hb = ((maxc != g) & (maxc != r)) ? db : 0.0f;
+        float h = (hr + hg) + hb;
+        /* fmod(h / 6 + 1, 1): h is in [-1, 5], so the argument is in [5/6, 2) and the fmod is
+         * one exact subtraction (Sterbenz) */
+        h = h / 6.0f + 1.0f;
+        const float hm = h - 1.0f;
+        h = h >= 1.0f ? hm : h;
+        /* (h + hue_factor) % 1.0 is torch.remainder: fmod, then + 1 where negative. The sum is in
+         * [-0.5, 1.5), so the fmod is again one exact subtraction or nothing. */
+        h = h + shift;
+        const float hlo = h - 1.0f, hhi = h + 1.0f;
+        h = h >= 1.0f ? hlo : h < 0.0f ? hhi : h;
+        const float v = maxc;
+        const float h6 = h * 6.0f;
+        const int i6 = (int)h6; /* floor: h6 is in [0, 6] */
+        const float f = h6 - (float)i6;
+        const int i = i6 == 6 ? 0 : i6;
+        const float p = clamp01(v * (1.0f - s));
+        const float q = clamp01(v * (1.0f - s * f));
+        const float t = clamp01(v * (1.0f - s * (1.0f - f)));
+        /* the einsum picks, per sector i: r (v q p p t v), g (t v v q p p), b (p p t v v q) */
+        const float rr = ((i == 0) | (i == 5)) ? v : i == 1 ? q : i == 4 ? t : p;
+        const float gg = ((i == 1) | (i == 2)) ? v : i == 0 ? t : i == 3 ? q : p;
+        const float bb = ((i == 3) | (i == 4)) ? v : i == 2 ? t : i == 5 ? q : p;
+        o[3 * x] = imbal_aug_trunc_u8(rr * 255.0f);
+        o[3 * x + 1] = imbal_aug_trunc_u8(gg * 255.0f);
+        o[3 * x + 2] = imbal_aug_trunc_u8(bb * 255.0f);
+    }
+}
+
+/* One row of one op. The plan's fields are copied to locals first: the uint8 stores could alias
+ * them otherwise, which keeps the compiler from vectorising. */
+static void color_row(const color_plan *plan, const uint8_t *restrict s, uint8_t *restrict o,
+                      int w) {
+    const float r = plan->r, omr = plan->omr, mean = plan->mean;
+    switch (plan->kind) {
     case COLOR_BRIGHTNESS:
         for (int i = 0; i < 3 * w; ++i)
-            o[i] = blend_u8(p->r, p->omr, (float)s[i], 0.0f);
+            o[i] = blend_u8(r, omr, (float)s[i], 0.0f);
         break;
     case COLOR_CONTRAST:
         for (int i = 0; i < 3 * w; ++i)
-            o[i] = blend_u8(p->r, p->omr, (float)s[i], p->mean);
+            o[i] = blend_u8(r, omr, (float)s[i], mean);
         break;
     case COLOR_SATURATION:
         for (int x = 0; x < w; ++x) {
-            float g = (float)gray_u8(s + 3 * x);
-            for (int k = 0; k < 3; ++k)
-                o[3 * x + k] = blend_u8(p->r, p->omr, (float)s[3 * x + k], g);
+            const float g = (float)gray_u8(s + 3 * x);
+            o[3 * x] = blend_u8(r, omr, (float)s[3 * x], g);
+            o[3 * x + 1] = blend_u8(r, omr, (float)s[3 * x + 1], g);
+            o[3 * x + 2] = blend_u8(r, omr, (float)s[3 * x + 2], g);
         }
         break;
     case COLOR_HUE:
-        for (int x = 0; x < w; ++x)
-            hue_pixel(s + 3 * x, p->hue, o + 3 * x);
+        hue_row(s, plan->hue, o, w);
         break;
     }
 }

@@ -121,7 +121,8 @@ typedef struct rotate_plan {
     float fill[3];
 } rotate_plan;
 
-static void rotate_row(const rotate_plan *p, const imbal_image *src, int y, uint8_t *o) {
+static inline __attribute__((always_inline)) void
+rotate_row_impl(const rotate_plan *p, const imbal_image *src, int y, uint8_t *o) {
     const int w = src->width, h = src->height;
     const float yf = (float)((double)y + 0.5 - 0.5 * h); /* linspace(-h/2 + 0.5, h/2 - 0.5) */
     for (int x = 0; x < w; ++x) {
@@ -158,6 +159,29 @@ static void rotate_row(const rotate_plan *p, const imbal_image *src, int y, uint
     }
 }
 
+/* fmaf is correctly rounded everywhere; compiled for a CPU with FMA it is one instruction instead
+ * of a library call (several times faster here), with bit-identical results. */
+static void rotate_row_generic(const rotate_plan *p, const imbal_image *src, int y, uint8_t *o) {
+    rotate_row_impl(p, src, y, o);
+}
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+__attribute__((target("fma"))) static void
+rotate_row_fma(const rotate_plan *p, const imbal_image *src, int y, uint8_t *o) {
+    rotate_row_impl(p, src, y, o);
+}
+typedef void (*rotate_row_fn)(const rotate_plan *, const imbal_image *, int, uint8_t *);
+static rotate_row_fn rotate_row_pick(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("fma") ? rotate_row_fma : rotate_row_generic;
+}
+#else
+typedef void (*rotate_row_fn)(const rotate_plan *, const imbal_image *, int, uint8_t *);
+static rotate_row_fn rotate_row_pick(void) {
+    return rotate_row_generic;
+}
+#endif
+
 imbal_status imbal_aug_rotate(imbal_ctx *ctx, const imbal_image *src, float angle_deg,
                               const uint8_t fill[3], imbal_image *out) {
     const char *op = "imbal_aug_rotate";
@@ -182,11 +206,12 @@ imbal_status imbal_aug_rotate(imbal_ctx *ctx, const imbal_image *src, float angl
                      .half_w = (float)src->width / 2.0f,
                      .half_h = (float)src->height / 2.0f,
                      .fill = {fill[0], fill[1], fill[2]}};
+    const rotate_row_fn row_fn = rotate_row_pick();
     const int h = src->height;
     const size_t row = (size_t)src->width * 3;
     const int parallel = (int64_t)src->width * h >= IMBAL_AUG_PARALLEL_PIXELS;
 #pragma omp parallel for num_threads(imbal_ctx_omp_threads(ctx)) if (parallel) schedule(static)
     for (int y = 0; y < h; ++y)
-        rotate_row(&p, src, y, out->data + (size_t)y * row);
+        row_fn(&p, src, y, out->data + (size_t)y * row);
     return IMBAL_OK;
 }
