@@ -4,7 +4,8 @@
 Run with /usr/bin/python3 (torch 1.13, torchvision 0.14, numpy 1.24) from this directory:
     /usr/bin/python3 make_reference.py
 Writes img_<name>.npy (the uint8 HWC source image) and <name>_<op>.npy: uint8 (P, H, W, 3)
-stacks, one slice per parameter set below, in order (normalize: float32 (3, H, W)).
+stacks, one slice per parameter set below, in order (normalize: float32 (3, H, W)); plus
+img_64x48.npy and 64x48_rotate_fma.npy, one rotation whose rounding depends on torch's FMAs.
 The parameter lists are repeated in tests/test_augment.c; keep them in step.
 """
 import numpy as np
@@ -74,6 +75,16 @@ def main():
             np.save(f"{name}_{op}.npy", np.stack(arrs).astype(np.uint8))
         norm = F.normalize(F.convert_image_dtype(t, torch.float), MEAN, STD)
         np.save(f"{name}_normalize.npy", norm.numpy().astype(np.float32))
+
+    # A 64x48 image and angle where torch's fused multiply-adds decide a rounding (found by a sweep
+    # of random angles): without fmaf at the same places, pixel (y 4, x 20) blue is one level off.
+    rng = np.random.default_rng(7)
+    img = rng.integers(0, 256, size=(48, 64, 3), dtype=np.uint8)
+    np.save("img_64x48.npy", img)
+    angle = float(np.float32(141.707321))
+    t = torch.from_numpy(img).permute(2, 0, 1).contiguous()
+    out = F.rotate(t, angle, InterpolationMode.BILINEAR, expand=False, center=None, fill=[10, 200, 30])
+    np.save("64x48_rotate_fma.npy", hwc(out)[None])
 
 
 if __name__ == "__main__":
