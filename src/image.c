@@ -1,4 +1,4 @@
-/* imbal: the image struct (alloc/free), decode option defaults and the resize filters.
+/* imbal: decode option defaults and the resize filters (alloc/free: src/image_alloc.c).
  *
  * Both filters are separable and computed in float: a horizontal pass over every source row
  * into a float buffer, then a vertical pass; each pass is a table of (first tap, tap count,
@@ -26,34 +26,6 @@ void imbal_decode_options_default(imbal_decode_options *o) {
     o->policy = IMBAL_RESIZE_NONE;
     o->filter = IMBAL_FILTER_AREA;
     o->dct_scaling = 1;
-}
-
-imbal_status imbal_image_alloc(imbal_ctx *ctx, int width, int height, int channels,
-                               imbal_image *out) {
-    if (!out) return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "imbal_image_alloc: out is NULL");
-    memset(out, 0, sizeof *out);
-    if (width < 1 || height < 1 || channels < 1)
-        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
-                          "imbal_image_alloc: width %d, height %d and channels %d must be >= 1",
-                          width, height, channels);
-    size_t n = (size_t)width * (size_t)height;
-    if (n > SIZE_MAX / (size_t)channels)
-        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
-                          "imbal_image_alloc: %d x %d x %d overflows the address space", width,
-                          height, channels);
-    uint8_t *data = imbal_xcalloc(ctx, n * (size_t)channels, 1, "image pixels");
-    if (!data) return IMBAL_ERR_OUT_OF_MEMORY;
-    out->width = width;
-    out->height = height;
-    out->channels = channels;
-    out->data = data;
-    return IMBAL_OK;
-}
-
-void imbal_image_free(imbal_image *img) {
-    if (!img) return;
-    free(img->data);
-    memset(img, 0, sizeof *img);
 }
 
 /* Taps of one pass: output index i reads source indices first[i] .. first[i] + count[i] - 1

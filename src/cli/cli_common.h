@@ -114,5 +114,6 @@ int cmd_weights(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_loss(int argc, char **argv);
+int cmd_augment(int argc, char **argv);
 
 #endif
