@@ -7,6 +7,8 @@
  * (ce, focal: a = 1; balanced-softmax: bias_c = tau log prior_c; ldam: a = s, shift = s Delta_y),
  * and dL/dx_c = a * g * (a1 (p_c - [c == y]) + a2 (W p_c - w_c)), g the upstream gradient, with
  * a1, a2 the row coefficients of kernels/loss_math.cuh (a2 only with label smoothing). */
+#include <type_traits>
+
 #include "loss_device.cuh"
 #include "loss_math.cuh"
 
@@ -106,38 +108,35 @@ __device__ __forceinline__ void finish_loss(const SoftmaxArgs &a, float block_lo
  * butterfly shuffles. G > 32: each warp reduces by shuffles, then every lane reads its group's
  * warp results from shared memory in index order, so all lanes get the same bits every run. The
  * __syncthreads also orders every read of the row before any in-place store of dlogits. */
-template <int G> __device__ __forceinline__ float group_max_any(float v, float *red) {
+struct MaxOp {
+    __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+struct SumOp {
+    __device__ __forceinline__ float operator()(float a, float b) const { return a + b; }
+};
+
+template <int G, typename Op> __device__ __forceinline__ float group_reduce(float v, float *red) {
     if constexpr (G <= 32) {
-        return group_max<G>(v);
+        return std::is_same<Op, MaxOp>::value ? group_max<G>(v) : group_sum<G>(v);
     } else {
-        v = group_max<32>(v);
+        v = group_reduce<32, Op>(v, red);
         if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = v;
         __syncthreads();
         const int first = (int)(threadIdx.x / G) * (G / 32);
         float r = red[first];
 #pragma unroll
         for (int w = 1; w < G / 32; ++w)
-            r = fmaxf(r, red[first + w]);
+            r = Op()(r, red[first + w]);
         __syncthreads();
         return r;
     }
 }
 
+template <int G> __device__ __forceinline__ float group_max_any(float v, float *red) {
+    return group_reduce<G, MaxOp>(v, red);
+}
 template <int G> __device__ __forceinline__ float group_sum_any(float v, float *red) {
-    if constexpr (G <= 32) {
-        return group_sum<G>(v);
-    } else {
-        v = group_sum<32>(v);
-        if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = v;
-        __syncthreads();
-        const int first = (int)(threadIdx.x / G) * (G / 32);
-        float r = red[first];
-#pragma unroll
-        for (int w = 1; w < G / 32; ++w)
-            r += red[first + w];
-        __syncthreads();
-        return r;
-    }
+    return group_reduce<G, SumOp>(v, red);
 }
 
 __host__ __device__ constexpr int rows_threads(int g) {

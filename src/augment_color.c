@@ -136,11 +136,16 @@ static color_plan blend_plan(color_kind kind, float factor) {
     return p;
 }
 
+/* The arguments every blend op checks: an RGB source, an output, a factor >= 0. */
+static imbal_status check_blend(imbal_ctx *ctx, const char *op, const imbal_image *src,
+                                float factor, imbal_image *out) {
+    imbal_status st = imbal_aug_check_io(ctx, op, src, 3, out);
+    return st == IMBAL_OK ? imbal_aug_check_factor(ctx, op, factor) : st;
+}
+
 imbal_status imbal_aug_brightness(imbal_ctx *ctx, const imbal_image *src, float factor,
                                   imbal_image *out) {
-    const char *op = "imbal_aug_brightness";
-    imbal_status st = imbal_aug_check_io(ctx, op, src, 3, out);
-    if (st == IMBAL_OK) st = imbal_aug_check_factor(ctx, op, factor);
+    imbal_status st = check_blend(ctx, "imbal_aug_brightness", src, factor, out);
     if (st != IMBAL_OK) return st;
     color_plan p = blend_plan(COLOR_BRIGHTNESS, factor);
     return color_apply(ctx, src, &p, out);
@@ -148,9 +153,7 @@ imbal_status imbal_aug_brightness(imbal_ctx *ctx, const imbal_image *src, float 
 
 imbal_status imbal_aug_contrast(imbal_ctx *ctx, const imbal_image *src, float factor,
                                 imbal_image *out) {
-    const char *op = "imbal_aug_contrast";
-    imbal_status st = imbal_aug_check_io(ctx, op, src, 3, out);
-    if (st == IMBAL_OK) st = imbal_aug_check_factor(ctx, op, factor);
+    imbal_status st = check_blend(ctx, "imbal_aug_contrast", src, factor, out);
     if (st != IMBAL_OK) return st;
     /* torch.mean(gray.to(float32)): the integer sum is exact; torch's float32 sum is too while it
      * stays below 2^24 (images up to 65793 pixels), then it is divided by the count in float32. */
@@ -168,9 +171,7 @@ imbal_status imbal_aug_contrast(imbal_ctx *ctx, const imbal_image *src, float fa
 
 imbal_status imbal_aug_saturation(imbal_ctx *ctx, const imbal_image *src, float factor,
                                   imbal_image *out) {
-    const char *op = "imbal_aug_saturation";
-    imbal_status st = imbal_aug_check_io(ctx, op, src, 3, out);
-    if (st == IMBAL_OK) st = imbal_aug_check_factor(ctx, op, factor);
+    imbal_status st = check_blend(ctx, "imbal_aug_saturation", src, factor, out);
     if (st != IMBAL_OK) return st;
     color_plan p = blend_plan(COLOR_SATURATION, factor);
     return color_apply(ctx, src, &p, out);
