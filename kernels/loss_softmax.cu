@@ -58,6 +58,15 @@ __device__ __forceinline__ float transform(const SoftmaxArgs &a, int64_t row, in
     return z;
 }
 
+/* z_y, loaded directly (the row pass may not hold it in this thread); 0 for a row without a valid
+ * target. PLAIN rows have no scale, bias or margin: z_y is the logit itself. */
+template <bool PLAIN, typename T>
+__device__ __forceinline__ float target_z(const SoftmaxArgs &a, const T *x, const RowInfo &ri) {
+    if (!ri.valid) return 0.0f;
+    const float xv = load1(x + ri.y);
+    return PLAIN ? xv : a.a * xv + (a.bias ? a.bias[ri.y] : 0.0f) - ri.shift;
+}
+
 /* The row's loss and gradient coefficients (kernels/loss_math.cuh), multiplied by a and the
  * upstream gradient gs; ignored rows give 0, rows with a target out of range NaN. */
 template <bool FOCAL>
@@ -139,6 +148,13 @@ template <int G> __device__ __forceinline__ float group_sum_any(float v, float *
     return group_reduce<G, SumOp>(v, red);
 }
 
+/* Blocks for n rows at `rows` rows per block; one empty block for n = 0 (it still finishes the
+ * reduced loss). */
+inline int blocks_for(int64_t n, int64_t rows) {
+    const int64_t blocks = (n + rows - 1) / rows;
+    return blocks > 0 ? (int)blocks : 1;
+}
+
 __host__ __device__ constexpr int rows_threads(int g) {
     return g > kSmallThreads ? g : kSmallThreads;
 }
@@ -166,11 +182,7 @@ __global__ void __launch_bounds__(rows_threads(G)) softmax_rows(SoftmaxArgs a) {
     const float gs = grad_scale_of(a);
     const bool smooth = !PLAIN && !FOCAL && a.eps > 0.0f;
 
-    float zy = 0.0f;
-    if (ri.valid) {
-        zy = load1(x + ri.y);
-        if (!PLAIN) zy = a.a * zy + (a.bias ? a.bias[ri.y] : 0.0f) - ri.shift;
-    }
+    const float zy = target_z<PLAIN>(a, x, ri);
 
     /* All loads first (independent, in flight together), then the transform. */
     float z[K];
@@ -196,8 +208,10 @@ __global__ void __launch_bounds__(rows_threads(G)) softmax_rows(SoftmaxArgs a) {
 #pragma unroll
         for (int i = 0; i < V; ++i) {
             float &v = z[j * V + i];
-            if (!PLAIN) v = (active && c0 < C) ? transform(a, r0, c0 + i, v, ri.y, ri.shift) : v;
-            if (!(active && c0 < C)) v = -kInf;
+            if (!(active && c0 < C))
+                v = -kInf;
+            else if (!PLAIN)
+                v = transform(a, r0, c0 + i, v, ri.y, ri.shift);
             mloc = fmaxf(mloc, v);
         }
     }
@@ -269,8 +283,7 @@ __global__ void __launch_bounds__(1024) softmax_large(SoftmaxArgs a) {
     const float gs = grad_scale_of(a);
     const bool smooth = !FOCAL && a.eps > 0.0f;
 
-    float zy = 0.0f;
-    if (ri.valid) zy = a.a * load1(x + ri.y) + (a.bias ? a.bias[ri.y] : 0.0f) - ri.shift;
+    const float zy = target_z<false>(a, x, ri);
 
     int64_t head = (int64_t)(((16u - ((uintptr_t)x & 15u)) & 15u) / sizeof(T));
     if (head > C) head = C;
@@ -395,7 +408,7 @@ bool plain_row(const SoftmaxArgs &a) {
 template <typename T, int G, int K, bool FOCAL> void launch_gk(const SoftmaxArgs &a) {
     constexpr int V = VecWidth<T>::value;
     constexpr int rows = rows_threads(G) / G;
-    const int grid = (int)((a.n + rows - 1) / rows > 0 ? (a.n + rows - 1) / rows : 1);
+    const int grid = blocks_for(a.n, rows);
     if constexpr (K % V == 0) {
         if (rows_aligned<T>(a)) {
             if (plain_row(a))
@@ -408,7 +421,7 @@ template <typename T, int G, int K, bool FOCAL> void launch_gk(const SoftmaxArgs
     if constexpr (G * K <= kScalarMaxC)
         softmax_rows<T, G, K, false, FOCAL, false><<<grid, rows_threads(G)>>>(a);
     else
-        launch_large<T, FOCAL>(a, a.n > 0 ? (int)a.n : 1);
+        launch_large<T, FOCAL>(a, blocks_for(a.n, 1));
 }
 
 template <typename T, bool FOCAL> cudaError_t launch(const SoftmaxArgs &a) {
@@ -435,7 +448,7 @@ template <typename T, bool FOCAL> cudaError_t launch(const SoftmaxArgs &a) {
         IMBAL_ROWS_CASE(1024, 32)
     }
 #undef IMBAL_ROWS_CASE
-    launch_large<T, FOCAL>(a, a.n > 0 ? (int)a.n : 1);
+    launch_large<T, FOCAL>(a, blocks_for(a.n, 1));
     return cudaGetLastError();
 }
 
@@ -454,8 +467,7 @@ int softmax_grid(int64_t n, int64_t c) {
         const int g = rows_shape(c).g;
         rows = rows_threads(g) / g;
     }
-    int64_t blocks = (n + rows - 1) / rows;
-    return blocks > 0 ? (int)blocks : 1;
+    return blocks_for(n, rows);
 }
 
 cudaError_t softmax_launch(const SoftmaxArgs &a, imbal_dtype dtype, int focal) {
