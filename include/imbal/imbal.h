@@ -26,5 +26,8 @@
 #include "loss.h"
 #include "image.h"
 #include "augment.h"
+#include "pipeline.h"
+#include "loader.h"
+#include "chip.h"
 
 #endif

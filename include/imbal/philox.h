@@ -47,6 +47,7 @@ typedef enum imbal_rng_op {
     IMBAL_OP_AUG_ROTATE = 18,
     IMBAL_OP_AUG_JITTER = 19,
     IMBAL_OP_AUG_RESIZED_CROP = 20,
+    IMBAL_OP_LOADER_REPLACE = 21, /* deterministic replacement of an unreadable sample */
     IMBAL_OP_INIT = 32 /* weight initialisation */
 } imbal_rng_op;
 
