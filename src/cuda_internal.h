@@ -23,6 +23,17 @@ void imbal_cuda_free(int device, void *ptr);
 imbal_status imbal_cuda_memcpy(imbal_ctx *ctx, int device, void *dst, const void *src, size_t bytes,
                                int kind);
 
+/* The loader's pinned slots and asynchronous copies (kernels/loader_cuda.cu). stream and event
+ * are a cudaStream_t (NULL = the default stream) and a cudaEvent_t. */
+imbal_status imbal_cuda_host_alloc(imbal_ctx *ctx, void **ptr, size_t bytes);
+void imbal_cuda_host_free(void *ptr);
+imbal_status imbal_cuda_memcpy_async_h2d(imbal_ctx *ctx, int device, void *dst, const void *src,
+                                         size_t bytes, void *stream);
+imbal_status imbal_cuda_event_create(imbal_ctx *ctx, int device, void **event);
+imbal_status imbal_cuda_event_record(imbal_ctx *ctx, void *event, void *stream);
+imbal_status imbal_cuda_event_synchronize(imbal_ctx *ctx, void *event);
+void imbal_cuda_event_destroy(void *event);
+
 #ifdef __cplusplus
 }
 #endif
