@@ -226,12 +226,18 @@ static imbal_status assign_classes(imbal_ctx *ctx, const char *csv, const label_
     return st;
 }
 
+/* Where the fields of a record are: path and label always, split when col_split >= 0. */
+typedef struct manifest_columns {
+    int nfields; /* every record has this many */
+    int col_path, col_label, col_split;
+} manifest_columns;
+
 /* One data record onto the index. */
-static imbal_status add_row(imbal_ctx *ctx, const imbal_csv_reader *r, int nfields, label_table *t,
-                            imbal_dataset *ds) {
+static imbal_status add_row(imbal_ctx *ctx, const imbal_csv_reader *r, const manifest_columns *mc,
+                            label_table *t, imbal_dataset *ds) {
     size_t plen, llen;
-    const char *path = imbal_csv_field(r, 0, &plen);
-    const char *label = imbal_csv_field(r, 1, &llen);
+    const char *path = imbal_csv_field(r, mc->col_path, &plen);
+    const char *label = imbal_csv_field(r, mc->col_label, &llen);
     long long row = (long long)r->record_line;
     if (plen == 0)
         return imbal_fail(ctx, IMBAL_ERR_FORMAT, "manifest '%s' row %lld: the path is empty",
@@ -240,8 +246,8 @@ static imbal_status add_row(imbal_ctx *ctx, const imbal_csv_reader *r, int nfiel
         return imbal_fail(ctx, IMBAL_ERR_FORMAT, "manifest '%s' row %lld: the label is empty",
                           r->path, row);
     int8_t split = IMBAL_SPLIT_NONE;
-    if (nfields == 3) {
-        const char *s = imbal_csv_field(r, 2, NULL);
+    if (mc->col_split >= 0) {
+        const char *s = imbal_csv_field(r, mc->col_split, NULL);
         if (!parse_split(s, &split))
             return imbal_fail(ctx, IMBAL_ERR_FORMAT,
                               "manifest '%s' row %lld: split '%s' is not train, val, test or empty",
@@ -258,27 +264,77 @@ static imbal_status add_row(imbal_ctx *ctx, const imbal_csv_reader *r, int nfiel
     return imbal_ds_push(ctx, ds, path, plen, id, split);
 }
 
+/* The header record as it reads, for messages ("path,x,y"); at most cap - 1 bytes. */
+static void header_text(const imbal_csv_reader *r, char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < r->num_fields && n + 1 < cap; ++i) {
+        int w = snprintf(buf + n, cap - n, "%s%s", i ? "," : "", imbal_csv_field(r, i, NULL));
+        if (w < 0) break;
+        n += (size_t)w;
+    }
+    if (n >= cap) n = cap - 1;
+    buf[n] = '\0';
+}
+
+/* A header row names the columns: path and label are required, split is optional, any other
+ * column (a chip manifest's source,x,y,width,height) is ignored. A name given twice is an error. */
+static imbal_status header_columns(imbal_ctx *ctx, const imbal_csv_reader *r,
+                                   manifest_columns *mc) {
+    char text[512];
+    mc->nfields = r->num_fields;
+    mc->col_path = mc->col_label = mc->col_split = -1;
+    for (int i = 0; i < r->num_fields; ++i) {
+        const char *name = imbal_csv_field(r, i, NULL);
+        int *col = strcmp(name, "path") == 0    ? &mc->col_path
+                   : strcmp(name, "label") == 0 ? &mc->col_label
+                   : strcmp(name, "split") == 0 ? &mc->col_split
+                                                : NULL;
+        if (!col) continue;
+        if (*col >= 0) {
+            header_text(r, text, sizeof text);
+            return imbal_fail(ctx, IMBAL_ERR_FORMAT,
+                              "manifest '%s' row %lld: the header '%s' names column '%s' twice",
+                              r->path, (long long)r->record_line, text, name);
+        }
+        *col = i;
+    }
+    if (mc->col_label < 0) {
+        header_text(r, text, sizeof text);
+        return imbal_fail(ctx, IMBAL_ERR_FORMAT,
+                          "manifest '%s' row %lld: the header '%s' has no label column", r->path,
+                          (long long)r->record_line, text);
+    }
+    return IMBAL_OK;
+}
+
 static imbal_status read_rows(imbal_ctx *ctx, imbal_csv_reader *r, label_table *t,
                               imbal_dataset *ds) {
-    int nfields = 0, got;
+    manifest_columns mc = {0, 0, 1, -1};
+    int got;
     for (;;) {
         imbal_status st = imbal_csv_next(ctx, r, &got);
         if (st != IMBAL_OK) return st;
         if (!got) return IMBAL_OK;
-        if (nfields == 0) {
-            nfields = r->num_fields;
-            if (nfields != 2 && nfields != 3)
+        if (mc.nfields == 0) {
+            if (strcmp(imbal_csv_field(r, 0, NULL), "path") == 0) {
+                st = header_columns(ctx, r, &mc);
+                if (st != IMBAL_OK) return st;
+                continue;
+            }
+            mc.nfields = r->num_fields;
+            if (mc.nfields != 2 && mc.nfields != 3)
                 return imbal_fail(ctx, IMBAL_ERR_FORMAT,
                                   "manifest '%s' row %lld: %d fields; expected path,label or "
-                                  "path,label,split",
-                                  r->path, (long long)r->record_line, nfields);
-            if (strcmp(imbal_csv_field(r, 0, NULL), "path") == 0) continue; /* header */
-        } else if (r->num_fields != nfields) {
+                                  "path,label,split (or a header row naming the columns)",
+                                  r->path, (long long)r->record_line, mc.nfields);
+            mc.col_split = mc.nfields == 3 ? 2 : -1;
+        } else if (r->num_fields != mc.nfields) {
             return imbal_fail(ctx, IMBAL_ERR_FORMAT,
                               "manifest '%s' row %lld: %d fields where the first row has %d",
-                              r->path, (long long)r->record_line, r->num_fields, nfields);
+                              r->path, (long long)r->record_line, r->num_fields, mc.nfields);
         }
-        st = add_row(ctx, r, nfields, t, ds);
+        st = add_row(ctx, r, &mc, t, ds);
         if (st != IMBAL_OK) return st;
     }
 }

@@ -375,3 +375,55 @@ Test(manifest, one_million_rows) {
     free(csv);
     teardown(&f);
 }
+
+Test(manifest, header_finds_columns_by_name) {
+    fixture f = setup();
+    /* extra columns (a chip manifest's) are ignored */
+    char *csv = write_csv(&f, "chips.csv",
+                          "path,label,source,x,y,width,height\n"
+                          "cat/a_y0_x0.png,cat,\"big, 1.png\",0,0,32,32\n"
+                          "dog/b_y0_x0.png,dog,b.png,0,0,32,32\n");
+    imbal_dataset *ds;
+    cr_assert_eq(imbal_dataset_open_manifest(f.ctx, csv, 0, &ds), IMBAL_OK, "%s",
+                 imbal_ctx_error(f.ctx));
+    cr_assert_eq(imbal_dataset_size(ds), 2);
+    cr_assert_str_eq(imbal_dataset_path(ds, 0), "cat/a_y0_x0.png");
+    cr_assert_str_eq(imbal_dataset_path(ds, 1), "dog/b_y0_x0.png");
+    cr_assert_eq(imbal_dataset_labels(ds)[0], 0);
+    cr_assert_eq(imbal_dataset_labels(ds)[1], 1);
+    cr_assert_eq(imbal_dataset_splits(ds)[0], IMBAL_SPLIT_NONE);
+    imbal_dataset_destroy(ds);
+    free(csv);
+    /* columns in another order, split included (a header starts with path) */
+    csv = write_csv(&f, "order.csv",
+                    "path,split,note,label\n"
+                    "d.jpg,val,x,dog\n"
+                    "c.jpg,train,,cat\n");
+    cr_assert_eq(imbal_dataset_open_manifest(f.ctx, csv, 0, &ds), IMBAL_OK, "%s",
+                 imbal_ctx_error(f.ctx));
+    cr_assert_eq(imbal_dataset_size(ds), 2);
+    cr_assert_str_eq(imbal_dataset_path(ds, 0), "d.jpg");
+    cr_assert_str_eq(imbal_dataset_class_name(ds, imbal_dataset_labels(ds)[0]), "dog");
+    cr_assert_eq(imbal_dataset_splits(ds)[0], IMBAL_SPLIT_VAL);
+    cr_assert_str_eq(imbal_dataset_path(ds, 1), "c.jpg");
+    cr_assert_str_eq(imbal_dataset_class_name(ds, imbal_dataset_labels(ds)[1]), "cat");
+    cr_assert_eq(imbal_dataset_splits(ds)[1], IMBAL_SPLIT_TRAIN);
+    imbal_dataset_destroy(ds);
+    free(csv);
+    /* no header: the 2-or-3-field rule stays */
+    expect_error(&f, "a.jpg,cat,train,x\n", IMBAL_ERR_FORMAT, "row 1", "4 fields");
+    teardown(&f);
+}
+
+Test(manifest, header_errors_name_file_and_header) {
+    fixture f = setup();
+    expect_error(&f, "path,source,x\na.jpg,b.jpg,0\n", IMBAL_ERR_FORMAT, "row 1",
+                 "header 'path,source,x' has no label column");
+    expect_error(&f, "path,label,label\na.jpg,cat,dog\n", IMBAL_ERR_FORMAT, "row 1",
+                 "'label' twice");
+    expect_error(&f, "path,label,source\na.jpg,cat\n", IMBAL_ERR_FORMAT, "row 2",
+                 "2 fields where the first row has 3");
+    expect_error(&f, "path,label,x,split\na.jpg,cat,1,Val\n", IMBAL_ERR_FORMAT, "row 2", "'Val'");
+    expect_error(&f, "path,label,x\na.jpg,,1\n", IMBAL_ERR_FORMAT, "row 2", "label is empty");
+    teardown(&f);
+}

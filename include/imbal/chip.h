@@ -35,6 +35,7 @@ typedef struct imbal_chip_config {
     int skip_bad;   /* 1: unreadable sources are counted and skipped; 0 (default): an error */
 } imbal_chip_config;
 
+/* size 256, overlap 0, min_cover 0, max_pixels as imbal_decode_options_default, skip_bad 0. */
 IMBAL_API void imbal_chip_config_default(imbal_chip_config *cfg);
 
 typedef struct imbal_chip_stats {
@@ -48,7 +49,11 @@ typedef struct imbal_chip_stats {
  * and writes out_dir/manifest.csv with header "path,label,source,x,y,width,height" (path relative
  * to out_dir, label the class name, source the source path as the dataset gives it), readable by
  * imbal_dataset_open. Every file is written atomically; out_dir is created. OpenMP over sources;
- * the manifest lists chips in dataset order, then y, then x. stats may be NULL. */
+ * the manifest lists chips in dataset order, then y, then x. stats may be NULL.
+ * Two sources of one class with the same stem (a/x.jpg, b/x.png) are both named
+ * <stem>_<dataset index>; if that equals another source's stem, IMBAL_ERR_DATA names both files.
+ * On failure (the first in dataset order, naming its file) chips already written stay and no
+ * manifest is written. With skip_bad, unreadable sources are logged (IMBAL_LOG_WARN) on ctx. */
 IMBAL_API imbal_status imbal_chip_dataset(imbal_ctx *ctx, const imbal_dataset *ds,
                                           const imbal_chip_config *cfg, const char *out_dir,
                                           imbal_chip_stats *stats);

@@ -17,7 +17,11 @@
  *   - the root is stored canonical (realpath) and paths relative to it ("cat/img1.jpg").
  *
  * CSV manifest: one row per sample, `path,label[,split]`, an optional header row whose first field
- * is `path`. The first row fixes the field count (2 or 3) for all rows. Paths are relative to the
+ * is `path`. With a header, columns are found by name: `path` and `label` are required, `split` is
+ * optional, other named columns are ignored (e.g. a chip manifest's source,x,y,width,height), any
+ * count; a header without `label` or naming a column twice is IMBAL_ERR_FORMAT naming the file and
+ * the header. Without a header the first row has 2 or 3 fields (path,label[,split]). Either way
+ * the first row fixes the field count for all rows. Paths are relative to the
  * manifest's directory (the root, stored canonical) unless absolute; they are not checked at open
  * (see imbal_dataset_check_files). Labels are class names; class ids are their sorted order,
  * except that when every label is a non-negative integer ([0-9]+) the integers are the ids

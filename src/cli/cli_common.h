@@ -115,5 +115,6 @@ int cmd_split(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_loss(int argc, char **argv);
 int cmd_augment(int argc, char **argv);
+int cmd_chip(int argc, char **argv);
 
 #endif

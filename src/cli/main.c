@@ -17,6 +17,7 @@ static const char usage[] =
     "  sample    run a sampler for some epochs and report what it drew per class\n"
     "  loss      a fused loss and its gradient on your own .npy arrays (ce, focal, ...)\n"
     "  augment   one augmentation op with explicit parameters on one image (PNG out)\n"
+    "  chip      cut large images into size x size tiles (ImageFolder + manifest out)\n"
     "  version   print the version and whether CUDA is built in\n"
     "\n"
     "A dataset is an ImageFolder directory (one sub-directory per class) or a CSV manifest\n"
@@ -34,9 +35,10 @@ int main(int argc, char **argv) {
     static const struct {
         const char *name;
         cli_command_fn fn;
-    } commands[] = {{"synth", cmd_synth},     {"stats", cmd_stats},     {"weights", cmd_weights},
-                    {"split", cmd_split},     {"sample", cmd_sample},   {"loss", cmd_loss},
-                    {"augment", cmd_augment}, {"version", cmd_version}, {"--version", cmd_version}};
+    } commands[] = {{"synth", cmd_synth},      {"stats", cmd_stats},   {"weights", cmd_weights},
+                    {"split", cmd_split},      {"sample", cmd_sample}, {"loss", cmd_loss},
+                    {"augment", cmd_augment},  {"chip", cmd_chip},     {"version", cmd_version},
+                    {"--version", cmd_version}};
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_EXIT_USAGE;
