@@ -2,7 +2,8 @@
  * kind, shape and dtype, on the CPU or on cuda:0.
  *
  *   bench_loss [--device auto|cpu|cuda] [--kinds ce,focal,...] [--shapes 16384x1000,...]
- *              [--dtypes f32,bf16] [--threads T] [--reps R] [--max-bytes B] [--json]
+ *              [--dtypes f32,bf16] [--reduction mean|sum] [--threads T] [--reps R]
+ *              [--max-bytes B] [--json]
  *
  * --device auto (the default) is cuda:0 where a device answers, else the CPU; scripts/gpu-check.sh
  * runs `bench_loss --json` and so measures the GPU. On CUDA each run is timed with CUDA events
@@ -37,6 +38,7 @@ typedef struct shape {
 
 typedef struct options {
     int json, threads, reps, on_gpu;
+    imbal_reduction reduction; /* mean (default) or sum */
     int64_t max_bytes;
     imbal_loss_kind kinds[MAX_LIST];
     int nkinds;
@@ -124,6 +126,7 @@ static int time_cases(imbal_ctx *ctx, const options *o, imbal_device dev, imbal_
     imbal_loss_outputs out = {&loss, NULL, &dl};
     imbal_loss_params p;
     imbal_loss_params_default(&p, kind);
+    p.reduction = o->reduction;
 
     if (imbal_loss(ctx, dev, &p, &in, &out) != IMBAL_OK) { /* warm-up */
         fprintf(stderr, "bench_loss: %s %lldx%lld %s: %s\n", imbal_loss_kind_name(kind),
@@ -287,9 +290,11 @@ static int run_shape(imbal_ctx *ctx, const options *o, imbal_device dev, const c
         if (o->json)
             printf("{\"bench\": \"loss\", \"impl\": \"imbal\", \"kind\": \"%s\", \"n\": %lld, "
                    "\"c\": %lld, \"dtype\": \"%s\", \"device\": \"%s\", \"device_name\": \"%s\", "
-                   "\"threads\": %d, \"median_ms\": %.6g, \"gbps\": %.6g, \"copy_gbps\": %.6g}\n",
+                   "\"threads\": %d, \"reduction\": \"%s\", \"median_ms\": %.6g, \"gbps\": %.6g, "
+                   "\"copy_gbps\": %.6g}\n",
                    imbal_loss_kind_name(kind), (long long)s.n, (long long)s.c, imbal_dtype_name(dt),
-                   o->on_gpu ? "cuda" : "cpu", devname, imbal_ctx_threads(ctx), ms, gbps, cg);
+                   o->on_gpu ? "cuda" : "cpu", devname, imbal_ctx_threads(ctx),
+                   o->reduction == IMBAL_REDUCTION_SUM ? "sum" : "mean", ms, gbps, cg);
         else
             printf("%-16s %6lld x %-6lld %-4s %-5s %10.4f ms %8.1f GB/s (copy %8.1f GB/s)\n",
                    imbal_loss_kind_name(kind), (long long)s.n, (long long)s.c, imbal_dtype_name(dt),
@@ -313,7 +318,8 @@ done:
 static int usage(const char *argv0) {
     fprintf(stderr,
             "usage: %s [--device auto|cpu|cuda] [--kinds ce,focal,...] [--shapes NxC,...] "
-            "[--dtypes f32,bf16] [--threads T] [--reps R] [--max-bytes B] [--json]\n",
+            "[--dtypes f32,bf16] [--reduction mean|sum] [--threads T] [--reps R] [--max-bytes B] "
+            "[--json]\n",
             argv0);
     return 2;
 }
@@ -332,6 +338,7 @@ int main(int argc, char **argv) {
     options o;
     memset(&o, 0, sizeof o);
     o.max_bytes = -1;
+    o.reduction = IMBAL_REDUCTION_MEAN;
     const char *device = "auto";
     char *kinds = NULL, *shapes = NULL, *dtypes = NULL;
     for (int i = 1; i < argc; ++i) {
@@ -339,7 +346,14 @@ int main(int argc, char **argv) {
         int more = i + 1 < argc;
         if (strcmp(a, "--json") == 0)
             o.json = 1;
-        else if (strcmp(a, "--device") == 0 && more)
+        else if (strcmp(a, "--reduction") == 0 && more) {
+            const char *r = argv[++i];
+            if (strcmp(r, "mean") != 0 && strcmp(r, "sum") != 0) {
+                fprintf(stderr, "bench_loss: --reduction '%s' is not mean or sum\n", r);
+                return 2;
+            }
+            o.reduction = strcmp(r, "sum") == 0 ? IMBAL_REDUCTION_SUM : IMBAL_REDUCTION_MEAN;
+        } else if (strcmp(a, "--device") == 0 && more)
             device = argv[++i];
         else if (strcmp(a, "--kinds") == 0 && more)
             kinds = argv[++i];

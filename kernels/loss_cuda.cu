@@ -9,6 +9,9 @@
  *      whose last block reduces the per-block partial losses in a fixed order;
  *   4. check_finite only: one cudaMemcpy of the header back (the one synchronisation);
  *   5. cudaFreeAsync. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cuda_internal.h"
 #include "internal.h"
 #include "loss_device.cuh"
@@ -63,6 +66,7 @@ __device__ float block_min(float v) {
  * The grid depends on n only and each thread sums a fixed strided set in order, so the partials
  * and their fixed-order total are the same bits on every run. */
 __global__ void __launch_bounds__(kPrepassThreads) loss_prepass(PrepassArgs a) {
+    griddep_launch_dependents(); /* the fused kernel may start now; it waits before reading */
     double acc = 0.0;
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < a.n; i += stride) {
@@ -163,8 +167,20 @@ imbal_status report_check(imbal_ctx *ctx, const imbal_loss_job *job, const Scrat
     return report_nonfinite(ctx, job, "targets", h.bad_tnan, h.bad_tinf);
 }
 
-imbal_status run(imbal_ctx *ctx, const imbal_loss_job *job, const Scratch &s, int pre_grid,
-                 bool prepass, bool cls_needed) {
+/* Programmatic dependent launch of the fused kernel after the pre-pass: on sm_90 and later,
+ * unless IMBAL_LOSS_PDL=0 in the environment (a switch for measuring it, docs/loss-kernels.md). */
+bool use_pdl(int device) {
+    int major = 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return false;
+    }
+    const char *env = getenv("IMBAL_LOSS_PDL");
+    return major >= 9 && !(env && strcmp(env, "0") == 0);
+}
+
+imbal_status run(imbal_ctx *ctx, int device, const imbal_loss_job *job, const Scratch &s,
+                 int pre_grid, bool prepass, bool cls_needed) {
     const imbal_loss_params &p = job->p;
     const bool softmax = imbal_loss_is_softmax(p.kind);
     IMBAL_CUDA_TRY(ctx, cudaMemsetAsync(s.hdr, 0, sizeof(ScratchHeader), 0));
@@ -219,7 +235,8 @@ imbal_status run(imbal_ctx *ctx, const imbal_loss_job *job, const Scratch &s, in
         a.loss = job->loss;
         a.partials = s.partials;
         a.hdr = s.hdr;
-        IMBAL_CUDA_TRY(ctx, softmax_launch(a, job->dtype, p.kind == IMBAL_LOSS_FOCAL));
+        IMBAL_CUDA_TRY(ctx, softmax_launch(a, job->dtype, p.kind == IMBAL_LOSS_FOCAL,
+                                           prepass && use_pdl(device)));
     } else {
         SigmoidArgs a{};
         a.x = job->logits;
@@ -280,7 +297,7 @@ extern "C" imbal_status imbal_loss_cuda(imbal_ctx *ctx, int device, const imbal_
     s.pre_partials = reinterpret_cast<double *>(base + off_pre);
     s.partials = reinterpret_cast<float *>(base + off_part);
     s.cls = cls_needed ? reinterpret_cast<float *>(base + off_cls) : nullptr;
-    imbal_status st = run(ctx, job, s, pre_grid, prepass, cls_needed);
+    imbal_status st = run(ctx, device, job, s, pre_grid, prepass, cls_needed);
     cudaError_t e = cudaFreeAsync(mem, 0);
     if (st == IMBAL_OK && e != cudaSuccess) IMBAL_CUDA_TRY(ctx, e);
     return st;

@@ -81,15 +81,47 @@ template <typename T> __device__ __forceinline__ float load1(const T *p) {
     return to_f(*p);
 }
 
-template <typename T>
-__device__ __forceinline__ void load_vec(const T *p, float (&out)[VecWidth<T>::value]) {
-    constexpr int V = VecWidth<T>::value;
-    uint4 raw = *reinterpret_cast<const uint4 *>(p);
+/* The raw word moved by one vector access of B bytes. */
+template <int B> struct RawVec;
+template <> struct RawVec<16> { using type = uint4; };
+template <> struct RawVec<8> { using type = uint2; };
+template <> struct RawVec<4> { using type = unsigned int; };
+
+/* V values in one access of V * sizeof(T) bytes (16, 8 or 4; p aligned to it). */
+template <typename T, int V> __device__ __forceinline__ void load_vec(const T *p, float (&out)[V]) {
+    using R = typename RawVec<V *(int)sizeof(T)>::type;
+    R raw = *reinterpret_cast<const R *>(p);
     T tmp[V];
     memcpy(tmp, &raw, sizeof raw);
 #pragma unroll
     for (int i = 0; i < V; ++i)
         out[i] = to_f(tmp[i]);
+}
+
+/* V floats of a per-class table (16-byte aligned base, c a multiple of V): float4 words where V
+ * allows, so a row of the register kernel reads its table slice with vector loads too. */
+template <int V> __device__ __forceinline__ void load_table(const float *p, float (&out)[V]) {
+    if constexpr (V % 4 == 0) {
+#pragma unroll
+        for (int i = 0; i < V; i += 4) {
+            const float4 w = *reinterpret_cast<const float4 *>(p + i);
+            out[i] = w.x;
+            out[i + 1] = w.y;
+            out[i + 2] = w.z;
+            out[i + 3] = w.w;
+        }
+    } else if constexpr (V % 2 == 0) {
+#pragma unroll
+        for (int i = 0; i < V; i += 2) {
+            const float2 w = *reinterpret_cast<const float2 *>(p + i);
+            out[i] = w.x;
+            out[i + 1] = w.y;
+        }
+    } else {
+#pragma unroll
+        for (int i = 0; i < V; ++i)
+            out[i] = p[i];
+    }
 }
 
 /* Streaming (evict-first) stores: the gradient is not read again by this kernel. */
@@ -103,16 +135,31 @@ __device__ __forceinline__ void store1_cs(__nv_bfloat16 *p, float v) {
     __stcs(p, __float2bfloat16_rn(v));
 }
 
-template <typename T>
-__device__ __forceinline__ void store_vec_cs(T *p, const float (&v)[VecWidth<T>::value]) {
-    constexpr int V = VecWidth<T>::value;
+template <typename T, int V>
+__device__ __forceinline__ void store_vec_cs(T *p, const float (&v)[V]) {
+    using R = typename RawVec<V *(int)sizeof(T)>::type;
     T tmp[V];
 #pragma unroll
     for (int i = 0; i < V; ++i)
         tmp[i] = from_f<T>(v[i]);
-    uint4 raw;
+    R raw;
     memcpy(&raw, tmp, sizeof raw);
-    __stcs(reinterpret_cast<uint4 *>(p), raw);
+    __stcs(reinterpret_cast<R *>(p), raw);
+}
+
+/* ---- programmatic dependent launch (Hopper) ---------------------------------------------------
+ * The pre-pass lets the fused kernel start at once (launch_dependents); the fused kernel loads and
+ * reduces its rows, then waits (wait) for the pre-pass's results and memory before it reads the
+ * denominator. Both are no-ops below sm_90 and in a kernel launched without the attribute. */
+__device__ __forceinline__ void griddep_launch_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void griddep_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
 }
 
 /* ---- reductions: fixed trees, so every run gives the same bits ---------------------------------
@@ -282,7 +329,8 @@ struct SigmoidArgs {
 /* Host-side launchers (kernels/loss_softmax.cu, kernels/loss_sigmoid.cu). They return the
  * launch's cudaError_t (cudaGetLastError); grid sizes come from n and c only. */
 int softmax_grid(int64_t n, int64_t c);
-cudaError_t softmax_launch(const SoftmaxArgs &a, imbal_dtype dtype, int focal);
+/* pdl: launch with programmatic stream serialization after the pre-pass (sm_90+). */
+cudaError_t softmax_launch(const SoftmaxArgs &a, imbal_dtype dtype, int focal, int pdl);
 int sigmoid_grid(int64_t n, int64_t c);
 cudaError_t sigmoid_launch(const SigmoidArgs &a, imbal_dtype dtype);
 

@@ -58,13 +58,30 @@ __device__ __forceinline__ float transform(const SoftmaxArgs &a, int64_t row, in
     return z;
 }
 
+/* How a row's z_c is made from its logits x_c (loss_kernels header comment), so the common cases
+ * skip the general per-element transform: PLAIN z = x (ce, focal); BIAS z = x + bias_c
+ * (balanced-softmax); SCALE z = a x - shift [c == y] (ldam); GENERAL everything, with
+ * check_finite and label smoothing. The gradient of every one but GENERAL is a1 (p_c - [c == y])
+ * (a is folded into a1). */
+enum Xf { XF_PLAIN = 0, XF_BIAS = 1, XF_SCALE = 2, XF_GENERAL = 3 };
+
+Xf xf_of(const SoftmaxArgs &a) {
+    if (a.check || a.eps > 0.0f) return XF_GENERAL;
+    if (a.bias) return (a.a == 1.0f && !a.delta) ? XF_BIAS : XF_GENERAL;
+    if (a.delta || a.a != 1.0f) return XF_SCALE;
+    return XF_PLAIN;
+}
+
 /* z_y, loaded directly (the row pass may not hold it in this thread); 0 for a row without a valid
- * target. PLAIN rows have no scale, bias or margin: z_y is the logit itself. */
-template <bool PLAIN, typename T>
+ * target. */
+template <int XF, typename T>
 __device__ __forceinline__ float target_z(const SoftmaxArgs &a, const T *x, const RowInfo &ri) {
     if (!ri.valid) return 0.0f;
     const float xv = load1(x + ri.y);
-    return PLAIN ? xv : a.a * xv + (a.bias ? a.bias[ri.y] : 0.0f) - ri.shift;
+    if (XF == XF_PLAIN) return xv;
+    if (XF == XF_BIAS) return xv + a.bias[ri.y];
+    if (XF == XF_SCALE) return a.a * xv - ri.shift;
+    return a.a * xv + (a.bias ? a.bias[ri.y] : 0.0f) - ri.shift;
 }
 
 /* The row's loss and gradient coefficients (kernels/loss_math.cuh), multiplied by a and the
@@ -91,13 +108,10 @@ __device__ __forceinline__ float grad_of(const SoftmaxArgs &a, const RowOut &o, 
     return g;
 }
 
-/* PLAIN rows (no bias, margin, scale, smoothing or check_finite: plain ce and focal, the common
- * case) skip the per-element transform and the smoothing term of the gradient; fewer instructions
- * per element matter because the register kernel is bound by instruction issue in bf16. */
-template <bool PLAIN>
+template <int XF>
 __device__ __forceinline__ float grad_at(const SoftmaxArgs &a, const RowOut &o, float p, int c,
                                          int64_t y) {
-    if (PLAIN) return o.a1 * (c == y ? p - 1.0f : p);
+    if (XF != XF_GENERAL) return o.a1 * (c == y ? p - 1.0f : p);
     return grad_of(a, o, p, c, y);
 }
 
@@ -160,16 +174,18 @@ __host__ __device__ constexpr int rows_threads(int g) {
 }
 
 /* C <= kRowsMaxC: a group of G lanes per row (rows_threads(G) / G rows per block), K values per
- * lane held in registers, so the row is read once and written once. VEC: lane l holds the 16-byte
- * vectors l, l + G, l + 2G, ... of the row (one 128-bit load and store per V values; needs every
- * row 16-byte aligned), else the single values l, l + G, ... Both keep the group's accesses
- * contiguous. exp(z - m) is computed once, kept in the registers, and reused for the gradient. */
-template <typename T, int G, int K, bool VEC, bool FOCAL, bool PLAIN>
+ * lane held in registers, so the row is read once and written once. VB > 0: lane l holds the
+ * VB-byte vectors l, l + G, l + 2G, ... of the row (one 16-, 8- or 4-byte load and store per
+ * V = VB / sizeof(T) values; needs every row aligned to VB bytes), VB = 0 the single values
+ * l, l + G, ... Both keep the group's accesses contiguous. exp(z - m) is computed once, kept in
+ * the registers, and reused for the gradient. With pdl the kernel was launched while the pre-pass
+ * runs: it reads and reduces its rows first and waits for the denominator only then. */
+template <typename T, int G, int K, int VB, bool FOCAL, int XF>
 __global__ void __launch_bounds__(rows_threads(G)) softmax_rows(SoftmaxArgs a) {
     constexpr int kThreads = rows_threads(G);
     constexpr int kRows = kThreads / G;
-    constexpr int V = VEC ? VecWidth<T>::value : 1;
-    static_assert(K % V == 0, "K must be a multiple of the vector width");
+    constexpr int V = VB > 0 ? VB / (int)sizeof(T) : 1;
+    static_assert(V >= 1 && K % V == 0, "K must be a multiple of the vector width");
     constexpr int NV = K / V;
     __shared__ float red[kThreads / 32];
     const int lane = (int)threadIdx.x % G;
@@ -177,12 +193,13 @@ __global__ void __launch_bounds__(rows_threads(G)) softmax_rows(SoftmaxArgs a) {
     const bool active = row < a.n;
     const int C = (int)a.c;
     const int64_t r0 = active ? row : 0;
+    /* The per-class tables (balanced-softmax bias, ldam margins) come from the pre-pass too. */
+    if (a.bias || a.delta) griddep_wait();
     const RowInfo ri = active ? row_info(a, r0, lane == 0) : inactive_row();
     const T *x = static_cast<const T *>(a.x) + r0 * a.c;
-    const float gs = grad_scale_of(a);
-    const bool smooth = !PLAIN && !FOCAL && a.eps > 0.0f;
+    const bool smooth = XF == XF_GENERAL && !FOCAL && a.eps > 0.0f;
 
-    const float zy = target_z<PLAIN>(a, x, ri);
+    const float zy = target_z<XF>(a, x, ri);
 
     /* All loads first (independent, in flight together), then the transform. */
     float z[K];
@@ -190,7 +207,7 @@ __global__ void __launch_bounds__(rows_threads(G)) softmax_rows(SoftmaxArgs a) {
     for (int j = 0; j < NV; ++j) {
         const int c0 = (j * G + lane) * V;
         if (active && c0 < C) {
-            if constexpr (VEC) {
+            if constexpr (VB > 0) {
                 float v[V];
                 load_vec(x + c0, v);
 #pragma unroll
@@ -205,12 +222,20 @@ __global__ void __launch_bounds__(rows_threads(G)) softmax_rows(SoftmaxArgs a) {
 #pragma unroll
     for (int j = 0; j < NV; ++j) {
         const int c0 = (j * G + lane) * V;
+        float bias[V];
+        if constexpr (XF == XF_BIAS) {
+            if (active && c0 < C) load_table(a.bias + c0, bias);
+        }
 #pragma unroll
         for (int i = 0; i < V; ++i) {
             float &v = z[j * V + i];
             if (!(active && c0 < C))
                 v = -kInf;
-            else if (!PLAIN)
+            else if constexpr (XF == XF_BIAS)
+                v += bias[i];
+            else if constexpr (XF == XF_SCALE)
+                v = a.a * v - (c0 + i == ri.y ? ri.shift : 0.0f);
+            else if constexpr (XF == XF_GENERAL)
                 v = transform(a, r0, c0 + i, v, ri.y, ri.shift);
             mloc = fmaxf(mloc, v);
         }
@@ -232,7 +257,8 @@ __global__ void __launch_bounds__(rows_threads(G)) softmax_rows(SoftmaxArgs a) {
     }
     const float S = group_sum_any<G>(sloc, red);
     const float swz = smooth ? group_sum_any<G>(wzloc, red) : 0.0f;
-    const RowOut o = row_out<FOCAL>(a, ri, m, S, zy, swz, m, gs);
+    griddep_wait();
+    const RowOut o = row_out<FOCAL>(a, ri, m, S, zy, swz, m, grad_scale_of(a));
 
     /* In place with G <= 32, every lane of the group read x[y] (zy above), which another lane
      * overwrites below. The shuffles make the lanes meet but give no memory ordering; __syncwarp
@@ -248,9 +274,9 @@ __global__ void __launch_bounds__(rows_threads(G)) softmax_rows(SoftmaxArgs a) {
                 float g[V];
 #pragma unroll
                 for (int i = 0; i < V; ++i)
-                    g[i] = ri.ignored ? 0.0f
-                                      : grad_at<PLAIN>(a, o, z[j * V + i] * inv_s, c0 + i, ri.y);
-                if constexpr (VEC)
+                    g[i] =
+                        ri.ignored ? 0.0f : grad_at<XF>(a, o, z[j * V + i] * inv_s, c0 + i, ri.y);
+                if constexpr (VB > 0)
                     store_vec_cs(dx + c0, g);
                 else
                     store1_cs(dx + c0, g[0]);
@@ -263,7 +289,7 @@ __global__ void __launch_bounds__(rows_threads(G)) softmax_rows(SoftmaxArgs a) {
     finish_loss(a, block_loss);
 }
 
-/* C > kRowsMaxC, or rows past kScalarMaxC that are not 16-byte aligned: a block per row. Pass 1:
+/* C > kRowsMaxC, or rows past kScalarMaxC not aligned for a vector: a block per row. Pass 1:
  * online (max, sum) over the row with 128-bit loads on the 16-byte-aligned body (scalar head and
  * tail), then a block reduction (whose __syncthreads also orders every read of the row before any
  * in-place write). Pass 2 re-reads the row (an L2 hit for rows in flight) and writes dlogits with
@@ -275,15 +301,16 @@ __global__ void __launch_bounds__(1024) softmax_large(SoftmaxArgs a) {
     const int64_t C = a.c;
     const int tid = threadIdx.x, nt = blockDim.x;
     if (row >= a.n) { /* n = 0: one empty block still finishes the reduced loss */
+        griddep_wait();
         finish_loss(a, 0.0f);
         return;
     }
+    if (a.bias || a.delta) griddep_wait(); /* the per-class tables come from the pre-pass */
     const RowInfo ri = row_info(a, row, tid == 0);
     const T *x = static_cast<const T *>(a.x) + row * C;
-    const float gs = grad_scale_of(a);
     const bool smooth = !FOCAL && a.eps > 0.0f;
 
-    const float zy = target_z<false>(a, x, ri);
+    const float zy = target_z<XF_GENERAL>(a, x, ri);
 
     int64_t head = (int64_t)(((16u - ((uintptr_t)x & 15u)) & 15u) / sizeof(T));
     if (head > C) head = C;
@@ -311,7 +338,8 @@ __global__ void __launch_bounds__(1024) softmax_large(SoftmaxArgs a) {
 
     const MaxSum rs = block_maxsum(st);
     const float swz = smooth ? block_sum<float>(wz) : 0.0f;
-    const RowOut o = row_out<FOCAL>(a, ri, rs.m, rs.s, zy, swz, zy, gs);
+    griddep_wait();
+    const RowOut o = row_out<FOCAL>(a, ri, rs.m, rs.s, zy, swz, zy, grad_scale_of(a));
 
     if (a.dx) {
         T *dx = static_cast<T *>(a.dx) + row * C;
@@ -384,53 +412,91 @@ int large_threads(int64_t c, size_t es) {
     return 128;
 }
 
-/* Whether every row's logits (and dlogits) start on a 16-byte boundary, so the vector layout can
- * load and store whole 128-bit words. */
-template <typename T> bool rows_aligned(const SoftmaxArgs &a) {
+/* The widest vector access (16, 8 or 4 bytes; 0: none) on which every row's logits and dlogits
+ * start, so the register kernel can move whole words. */
+template <typename T> int rows_align_bytes(const SoftmaxArgs &a) {
     const uintptr_t x = (uintptr_t)a.x, dx = (uintptr_t)a.dx;
-    return (a.c * (int64_t)sizeof(T)) % 16 == 0 && x % 16 == 0 && (!a.dx || dx % 16 == 0);
+    const int64_t row_bytes = a.c * (int64_t)sizeof(T);
+    for (int b = 16; b >= 4; b /= 2)
+        if (row_bytes % b == 0 && x % b == 0 && (!a.dx || dx % b == 0)) return b;
+    return 0;
 }
 
-/* Rows that are not 16-byte aligned: single values for C <= kScalarMaxC; past it the two-pass
- * kernel, whose scalar head and tail around a vector body measured faster on an H100 (C = 8142:
- * 0.25 ms f32 and 0.17 ms bf16, against 0.28 and 0.29 with single values in registers). */
+/* Rows that are not 16-byte aligned: single values for C <= kScalarMaxC; past it 8- or 4-byte
+ * vectors in registers where the rows allow (C = 8142: f32 rows are 8-byte aligned, bf16 rows
+ * 4-byte), else the two-pass kernel, whose scalar head and tail around a vector body measured
+ * faster than single values in registers on an H100 (C = 8142: 0.25 ms f32 and 0.17 ms bf16,
+ * against 0.28 and 0.29). */
 constexpr int64_t kScalarMaxC = 1024;
 
-template <typename T, bool FOCAL> void launch_large(const SoftmaxArgs &a, int grid) {
-    softmax_large<T, FOCAL><<<grid, large_threads(a.c, sizeof(T))>>>(a);
+/* One launch: with pdl, programmatic stream serialization, so the kernel may start while the
+ * pre-pass before it still runs (it waits in griddep_wait). */
+template <typename Kernel>
+cudaError_t launch_main(Kernel kernel, int grid, int threads, bool pdl, const SoftmaxArgs &a) {
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3((unsigned)grid);
+    cfg.blockDim = dim3((unsigned)threads);
+    cfg.dynamicSmemBytes = 0;
+    cfg.stream = 0;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = pdl ? 1 : 0;
+    return cudaLaunchKernelEx(&cfg, kernel, a);
 }
 
-/* Whether the row computation is plain (see grad_at): no per-element transform or smoothing. */
-bool plain_row(const SoftmaxArgs &a) {
-    return !a.bias && !a.delta && a.a == 1.0f && !a.check && !(a.eps > 0.0f);
+template <typename T, bool FOCAL> cudaError_t launch_large(const SoftmaxArgs &a, bool pdl) {
+    return launch_main(softmax_large<T, FOCAL>, blocks_for(a.n, 1), large_threads(a.c, sizeof(T)),
+                       pdl, a);
 }
 
-template <typename T, int G, int K, bool FOCAL> void launch_gk(const SoftmaxArgs &a) {
-    constexpr int V = VecWidth<T>::value;
-    constexpr int rows = rows_threads(G) / G;
-    const int grid = blocks_for(a.n, rows);
-    if constexpr (K % V == 0) {
-        if (rows_aligned<T>(a)) {
-            if (plain_row(a))
-                softmax_rows<T, G, K, true, FOCAL, true><<<grid, rows_threads(G)>>>(a);
-            else
-                softmax_rows<T, G, K, true, FOCAL, false><<<grid, rows_threads(G)>>>(a);
-            return;
-        }
+/* The register kernel with vectors of VB bytes (0: single values), by row transform. The
+ * specialised transforms exist for 16-byte rows of the non-focal kinds only (balanced-softmax and
+ * ldam), to bound the number of kernels. */
+template <typename T, int G, int K, int VB, bool FOCAL>
+cudaError_t launch_rows(const SoftmaxArgs &a, bool pdl) {
+    constexpr int threads = rows_threads(G);
+    const int grid = blocks_for(a.n, threads / G);
+    switch (xf_of(a)) {
+    case XF_PLAIN:
+        return launch_main(softmax_rows<T, G, K, VB, FOCAL, XF_PLAIN>, grid, threads, pdl, a);
+    case XF_BIAS:
+        if constexpr (VB == 16 && !FOCAL)
+            return launch_main(softmax_rows<T, G, K, VB, FOCAL, XF_BIAS>, grid, threads, pdl, a);
+        break;
+    case XF_SCALE:
+        if constexpr (VB == 16 && !FOCAL)
+            return launch_main(softmax_rows<T, G, K, VB, FOCAL, XF_SCALE>, grid, threads, pdl, a);
+        break;
+    default:
+        break;
     }
-    if constexpr (G * K <= kScalarMaxC)
-        softmax_rows<T, G, K, false, FOCAL, false><<<grid, rows_threads(G)>>>(a);
-    else
-        launch_large<T, FOCAL>(a, blocks_for(a.n, 1));
+    return launch_main(softmax_rows<T, G, K, VB, FOCAL, XF_GENERAL>, grid, threads, pdl, a);
 }
 
-template <typename T, bool FOCAL> cudaError_t launch(const SoftmaxArgs &a) {
+template <typename T, int G, int K, bool FOCAL>
+cudaError_t launch_gk(const SoftmaxArgs &a, bool pdl) {
+    constexpr int es = (int)sizeof(T);
+    const int align = rows_align_bytes<T>(a);
+    if constexpr (K % (16 / es) == 0) {
+        if (align >= 16) return launch_rows<T, G, K, 16, FOCAL>(a, pdl);
+    }
+    if constexpr (G * K <= kScalarMaxC) {
+        return launch_rows<T, G, K, 0, FOCAL>(a, pdl);
+    } else {
+        if (align >= 8) return launch_rows<T, G, K, 8, FOCAL>(a, pdl);
+        if constexpr (es == 2) {
+            if (align >= 4) return launch_rows<T, G, K, 4, FOCAL>(a, pdl);
+        }
+        return launch_large<T, FOCAL>(a, pdl);
+    }
+}
+
+template <typename T, bool FOCAL> cudaError_t launch(const SoftmaxArgs &a, bool pdl) {
     const RowsShape s = rows_shape(a.c);
 #define IMBAL_ROWS_CASE(G, K)                                                                      \
-    if (s.g == G && s.k == K) {                                                                    \
-        launch_gk<T, G, K, FOCAL>(a);                                                              \
-        return cudaGetLastError();                                                                 \
-    }
+    if (s.g == G && s.k == K) return launch_gk<T, G, K, FOCAL>(a, pdl);
     if (a.c <= kRowsMaxC) {
         IMBAL_ROWS_CASE(1, 4)
         IMBAL_ROWS_CASE(2, 4)
@@ -448,12 +514,11 @@ template <typename T, bool FOCAL> cudaError_t launch(const SoftmaxArgs &a) {
         IMBAL_ROWS_CASE(1024, 32)
     }
 #undef IMBAL_ROWS_CASE
-    launch_large<T, FOCAL>(a, blocks_for(a.n, 1));
-    return cudaGetLastError();
+    return launch_large<T, FOCAL>(a, pdl);
 }
 
-template <typename T> cudaError_t launch_kind(const SoftmaxArgs &a, int focal) {
-    return focal ? launch<T, true>(a) : launch<T, false>(a);
+template <typename T> cudaError_t launch_kind(const SoftmaxArgs &a, int focal, bool pdl) {
+    return focal ? launch<T, true>(a, pdl) : launch<T, false>(a, pdl);
 }
 
 } // namespace
@@ -470,14 +535,14 @@ int softmax_grid(int64_t n, int64_t c) {
     return blocks_for(n, rows);
 }
 
-cudaError_t softmax_launch(const SoftmaxArgs &a, imbal_dtype dtype, int focal) {
+cudaError_t softmax_launch(const SoftmaxArgs &a, imbal_dtype dtype, int focal, int pdl) {
     switch (dtype) {
     case IMBAL_F16:
-        return launch_kind<__half>(a, focal);
+        return launch_kind<__half>(a, focal, pdl != 0);
     case IMBAL_BF16:
-        return launch_kind<__nv_bfloat16>(a, focal);
+        return launch_kind<__nv_bfloat16>(a, focal, pdl != 0);
     default:
-        return launch_kind<float>(a, focal);
+        return launch_kind<float>(a, focal, pdl != 0);
     }
 }
 
