@@ -169,9 +169,8 @@ imbal_status imbal_augment_batch(imbal_ctx *ctx, imbal_device device, const imba
     if (device.kind == IMBAL_DEVICE_CPU) {
         st = check_keys_labels(ctx, p, n, keys, labels);
         if (st != IMBAL_OK) return st;
-        imbal_augment_batch_cpu(imbal_ctx_omp_threads(ctx), p, images, n, in_height, in_width, keys,
-                                labels, seed, epoch, out);
-        return IMBAL_OK;
+        return imbal_augment_batch_cpu(ctx, p, images, n, in_height, in_width, keys, labels, seed,
+                                       epoch, out);
     }
 #ifdef IMBAL_WITH_CUDA
     return imbal_cuda_augment_batch(ctx, device.index, p, images, n, in_height, in_width, keys,

@@ -12,10 +12,12 @@
 extern "C" {
 #endif
 
-/* The CPU twin: host pointers, arguments already checked. OpenMP over images. */
-void imbal_augment_batch_cpu(int threads, const imbal_aug_pipeline *p, const uint8_t *images, int n,
-                             int in_height, int in_width, const int64_t *keys,
-                             const int32_t *labels, uint64_t seed, uint32_t epoch, void *out);
+/* The CPU twin: host pointers, arguments already checked. OpenMP over images (the context's
+ * thread count); fails only when a per-thread scratch image cannot be allocated. */
+imbal_status imbal_augment_batch_cpu(imbal_ctx *ctx, const imbal_aug_pipeline *p,
+                                     const uint8_t *images, int n, int in_height, int in_width,
+                                     const int64_t *keys, const int32_t *labels, uint64_t seed,
+                                     uint32_t epoch, void *out);
 
 /* The CUDA twin: device pointers, arguments already checked; launches on `stream` without
  * synchronising. */
