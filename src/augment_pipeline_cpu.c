@@ -42,8 +42,8 @@ static inline __attribute__((always_inline)) void color_op(const imbal_aug_plan 
  * of evaluation give the same bytes. */
 static inline __attribute__((always_inline)) void
 augment_image_impl(const imbal_aug_pipeline *p, const uint8_t *src, int H, int W, int64_t key,
-                   int32_t label, uint64_t seed, uint32_t epoch, int64_t i, void *out,
-                   uint8_t *buf) {
+                   int32_t label, uint64_t seed, uint32_t epoch, int64_t i, void *out, uint8_t *buf,
+                   uint8_t *geo) {
     imbal_aug_params q;
     imbal_aug_draw_hd(p, p->class_strength, p->num_classes, H, W, seed, epoch, key, label, &q);
     imbal_aug_plan pl;
@@ -52,9 +52,16 @@ augment_image_impl(const imbal_aug_pipeline *p, const uint8_t *src, int H, int W
     const int64_t npx = (int64_t)oh * ow;
     uint8_t *b =
         p->output == IMBAL_AUG_OUT_U8_NHWC ? (uint8_t *)out + (size_t)i * (size_t)npx * 3 : buf;
+    /* geometry (+ flip) first; with a rotation into `geo`, which the rotation then samples, so
+     * each geometry pixel is computed once rather than once per bilinear neighbour */
+    uint8_t *g = pl.rotate ? geo : b;
     for (int y = 0; y < oh; ++y)
         for (int x = 0; x < ow; ++x)
-            imbal_px_rotated(&pl, src, y, x, b + ((size_t)y * ow + x) * 3);
+            imbal_px_geometry(&pl, src, y, x, g + ((size_t)y * ow + x) * 3);
+    if (pl.rotate)
+        for (int y = 0; y < oh; ++y)
+            for (int x = 0; x < ow; ++x)
+                imbal_px_rotated(&pl, src, geo, y, x, b + ((size_t)y * ow + x) * 3);
     for (int j = 0; j < pl.num_jitter; ++j) {
         if (pl.order[j] == 1) {
             uint64_t sum = 0;
@@ -81,23 +88,23 @@ augment_image_impl(const imbal_aug_pipeline *p, const uint8_t *src, int H, int W
 }
 
 typedef void (*augment_image_fn)(const imbal_aug_pipeline *, const uint8_t *, int, int, int64_t,
-                                 int32_t, uint64_t, uint32_t, int64_t, void *, uint8_t *);
+                                 int32_t, uint64_t, uint32_t, int64_t, void *, uint8_t *,
+                                 uint8_t *);
 
 /* fmaf is correctly rounded everywhere; on a CPU with FMA it is one instruction instead of a
  * library call, with bit-identical results (as imbal_aug_rotate does). */
 static void augment_image_generic(const imbal_aug_pipeline *p, const uint8_t *src, int H, int W,
                                   int64_t key, int32_t label, uint64_t seed, uint32_t epoch,
-                                  int64_t i, void *out, uint8_t *buf) {
-    augment_image_impl(p, src, H, W, key, label, seed, epoch, i, out, buf);
+                                  int64_t i, void *out, uint8_t *buf, uint8_t *geo) {
+    augment_image_impl(p, src, H, W, key, label, seed, epoch, i, out, buf, geo);
 }
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-__attribute__((target("fma"))) static void augment_image_fma(const imbal_aug_pipeline *p,
-                                                             const uint8_t *src, int H, int W,
-                                                             int64_t key, int32_t label,
-                                                             uint64_t seed, uint32_t epoch,
-                                                             int64_t i, void *out, uint8_t *buf) {
-    augment_image_impl(p, src, H, W, key, label, seed, epoch, i, out, buf);
+__attribute__((target("fma"))) static void
+augment_image_fma(const imbal_aug_pipeline *p, const uint8_t *src, int H, int W, int64_t key,
+                  int32_t label, uint64_t seed, uint32_t epoch, int64_t i, void *out, uint8_t *buf,
+                  uint8_t *geo) {
+    augment_image_impl(p, src, H, W, key, label, seed, epoch, i, out, buf, geo);
 }
 static augment_image_fn augment_image_pick(void) {
     __builtin_cpu_init();
@@ -119,15 +126,20 @@ imbal_status imbal_augment_batch_cpu(imbal_ctx *ctx, const imbal_aug_pipeline *p
     int failed = 0;
 #pragma omp parallel num_threads(imbal_ctx_omp_threads(ctx)) if (n > 1) reduction(| : failed)
     {
-        /* one scratch image per thread (float outputs only), not per sample */
-        uint8_t *buf = NULL;
-        if (p->output != IMBAL_AUG_OUT_U8_NHWC && !(buf = malloc(buf_size))) failed = 1;
+        /* scratch images per thread, not per sample: `buf` for the float outputs (u8 goes straight
+         * to out), `geo` for the geometry image a rotation samples */
+        const int need_buf = p->output != IMBAL_AUG_OUT_U8_NHWC, need_geo = p->rotate_deg > 0.0f;
+        uint8_t *buf = need_buf ? malloc(buf_size) : NULL;
+        uint8_t *geo = need_geo ? malloc(buf_size) : NULL;
+        const int ok = (!need_buf || buf) && (!need_geo || geo);
+        failed = !ok;
 #pragma omp for schedule(dynamic, 4)
         for (int i = 0; i < n; ++i)
-            if (buf || p->output == IMBAL_AUG_OUT_U8_NHWC)
+            if (ok)
                 fn(p, images + (size_t)i * in_size, in_height, in_width, keys[i],
-                   labels ? labels[i] : 0, seed, epoch, i, out, buf);
+                   labels ? labels[i] : 0, seed, epoch, i, out, buf, geo);
         free(buf);
+        free(geo);
     }
     if (failed)
         return imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY,

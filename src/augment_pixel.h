@@ -141,12 +141,24 @@ IMBAL_HD void imbal_px_geometry(const imbal_aug_plan *pl, const uint8_t *src, in
     }
 }
 
-/* Pixel (y, x) after the rotation: rotate_row_impl of augment_geometry.c for one pixel, whose
- * four neighbours are fetched through imbal_px_geometry. */
-IMBAL_HD void imbal_px_rotated(const imbal_aug_plan *pl, const uint8_t *src, int y, int x,
-                               uint8_t rgb[3]) {
-    if (!pl->rotate) {
+/* Pixel (y, x) of the image after geometry and flip: from `geo` (that image, out_h x out_w x 3,
+ * already computed) when given, else computed from the source. */
+IMBAL_HD void imbal_px_fetch(const imbal_aug_plan *pl, const uint8_t *src, const uint8_t *geo,
+                             int y, int x, uint8_t rgb[3]) {
+    if (geo) {
+        const uint8_t *g = geo + ((size_t)y * pl->out_w + x) * 3;
+        rgb[0] = g[0], rgb[1] = g[1], rgb[2] = g[2];
+    } else {
         imbal_px_geometry(pl, src, y, x, rgb);
+    }
+}
+
+/* Pixel (y, x) after the rotation: rotate_row_impl of augment_geometry.c for one pixel, whose
+ * four neighbours are fetched through imbal_px_fetch (geo may be NULL). */
+IMBAL_HD void imbal_px_rotated(const imbal_aug_plan *pl, const uint8_t *src, const uint8_t *geo,
+                               int y, int x, uint8_t rgb[3]) {
+    if (!pl->rotate) {
+        imbal_px_fetch(pl, src, geo, y, x, rgb);
         return;
     }
     const int w = pl->out_w, h = pl->out_h;
@@ -164,10 +176,10 @@ IMBAL_HD void imbal_px_rotated(const imbal_aug_plan *pl, const uint8_t *src, int
     const int in_x0 = x0 >= 0 && x0 < w, in_x1 = x0 + 1 >= 0 && x0 + 1 < w;
     const int in_y0 = y0 >= 0 && y0 < h, in_y1 = y0 + 1 >= 0 && y0 + 1 < h;
     uint8_t nw[3] = {0, 0, 0}, ne[3] = {0, 0, 0}, sw[3] = {0, 0, 0}, se[3] = {0, 0, 0};
-    if (in_y0 && in_x0) imbal_px_geometry(pl, src, y0, x0, nw);
-    if (in_y0 && in_x1) imbal_px_geometry(pl, src, y0, x0 + 1, ne);
-    if (in_y1 && in_x0) imbal_px_geometry(pl, src, y0 + 1, x0, sw);
-    if (in_y1 && in_x1) imbal_px_geometry(pl, src, y0 + 1, x0 + 1, se);
+    if (in_y0 && in_x0) imbal_px_fetch(pl, src, geo, y0, x0, nw);
+    if (in_y0 && in_x1) imbal_px_fetch(pl, src, geo, y0, x0 + 1, ne);
+    if (in_y1 && in_x0) imbal_px_fetch(pl, src, geo, y0 + 1, x0, sw);
+    if (in_y1 && in_x1) imbal_px_fetch(pl, src, geo, y0 + 1, x0 + 1, se);
     float m = (in_y0 && in_x0 ? wnw : 0.0f) + (in_y0 && in_x1 ? wne : 0.0f);
     m = m + (in_y1 && in_x0 ? wsw : 0.0f);
     m = m + (in_y1 && in_x1 ? wse : 0.0f);
@@ -252,7 +264,7 @@ IMBAL_HD void imbal_px_color(const imbal_aug_plan *pl, uint8_t rgb[3], int upto)
 /* The chain up to (not including) jitter op `upto` for output pixel (y, x). */
 IMBAL_HD void imbal_px_chain(const imbal_aug_plan *pl, const uint8_t *src, int y, int x, int upto,
                              uint8_t rgb[3]) {
-    imbal_px_rotated(pl, src, y, x, rgb);
+    imbal_px_rotated(pl, src, NULL, y, x, rgb);
     imbal_px_color(pl, rgb, upto);
 }
 
