@@ -35,7 +35,8 @@ typedef struct imbal_aug_plan {
     int geometry, in_h, in_w, out_h, out_w;
     int top, left, box_h, box_w; /* CROP: window in the padded image; RESIZED_CROP: source box */
     int pad, pad_mode, pad_fill;
-    float scale_y, scale_x; /* RESIZED_CROP: box / out, torch's area_pixel_compute_scale */
+    float scale_y,
+        scale_x; /* RESIZED_CROP: box / out in float, as torch's area_pixel_compute_scale */
     int flip;
     int rotate;               /* angle != 0 */
     float r00, r10, r01, r11; /* rescaled inverse affine, as imbal_aug_rotate */
@@ -116,24 +117,30 @@ IMBAL_HD void imbal_px_geometry(const imbal_aug_plan *pl, const uint8_t *src, in
         rgb[0] = s[0], rgb[1] = s[1], rgb[2] = s[2];
     } else if (pl->geometry == IMBAL_AUG_GEOM_RESIZED_CROP) {
         /* F.resized_crop: crop the box, interpolate(bilinear, align_corners=False) in float32,
-         * torch.round, uint8. Source index max(scale (d + 0.5) - 0.5, 0), neighbour clamped. */
-        float fy = IMBAL_MUL(pl->scale_y, (float)y + 0.5f) - 0.5f;
-        float fx = IMBAL_MUL(pl->scale_x, (float)xs + 0.5f) - 0.5f;
-        fy = fy < 0.0f ? 0.0f : fy;
-        fx = fx < 0.0f ? 0.0f : fx;
+         * torch.round, uint8. torch 1.13's CPU kernel (UpSampleKernel.cpp): scale = in / out in
+         * float, source index max(scale (d + 0.5) - 0.5, 0) in double, lambda1 = (float)(index -
+         * i0), lambda0 = 1 - lambda1, rows outer, columns inner, each t0 w0 + t1 w1 contracted
+         * by its x86 build into fma(t0, w0, t1 w1). Matched bit for bit on our sweeps. */
+        double fy = IMBAL_DMUL((double)pl->scale_y, (double)y + 0.5) - 0.5;
+        double fx = IMBAL_DMUL((double)pl->scale_x, (double)xs + 0.5) - 0.5;
+        fy = fy < 0.0 ? 0.0 : fy;
+        fx = fx < 0.0 ? 0.0 : fx;
         int y0 = (int)fy, x0 = (int)fx;
         y0 = y0 > pl->box_h - 1 ? pl->box_h - 1 : y0;
         x0 = x0 > pl->box_w - 1 ? pl->box_w - 1 : x0;
         const int y1 = y0 + (y0 < pl->box_h - 1), x1 = x0 + (x0 < pl->box_w - 1);
-        const float ly1 = fy - (float)y0, ly0 = 1.0f - ly1;
-        const float lx1 = fx - (float)x0, lx0 = 1.0f - lx1;
+        double dy = fy - (double)y0, dx = fx - (double)x0;
+        dy = dy > 1.0 ? 1.0 : dy;
+        dx = dx > 1.0 ? 1.0 : dx;
+        const float ly1 = (float)dy, ly0 = 1.0f - ly1;
+        const float lx1 = (float)dx, lx0 = 1.0f - lx1;
         const size_t w = (size_t)pl->in_w;
         const uint8_t *r0 = src + ((size_t)(pl->top + y0) * w + (size_t)pl->left) * 3;
         const uint8_t *r1 = src + ((size_t)(pl->top + y1) * w + (size_t)pl->left) * 3;
         for (int k = 0; k < 3; ++k) {
-            float a = IMBAL_MUL(lx0, (float)r0[x0 * 3 + k]) + IMBAL_MUL(lx1, (float)r0[x1 * 3 + k]);
-            float b = IMBAL_MUL(lx0, (float)r1[x0 * 3 + k]) + IMBAL_MUL(lx1, (float)r1[x1 * 3 + k]);
-            rgb[k] = imbal_px_round(IMBAL_MUL(ly0, a) + IMBAL_MUL(ly1, b));
+            const float a = fmaf((float)r0[x0 * 3 + k], lx0, IMBAL_MUL((float)r0[x1 * 3 + k], lx1));
+            const float b = fmaf((float)r1[x0 * 3 + k], lx0, IMBAL_MUL((float)r1[x1 * 3 + k], lx1));
+            rgb[k] = imbal_px_round(fmaf(a, ly0, IMBAL_MUL(b, ly1)));
         }
     } else {
         const uint8_t *s = src + ((size_t)y * pl->in_w + xs) * 3;

@@ -5,9 +5,11 @@
  * the three output formats against each other. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "augment_pixel.h" /* src/: the shared per-pixel chain */
 #include "imbal/imbal.h"
 #include "test_util.h"
 
@@ -568,4 +570,56 @@ Test(pipeline, outputs_u8_f32_bf16_agree) {
     free(f32);
     free(bf);
     free(imgs);
+}
+
+/* RandomResizedCrop's deterministic part (the box resized bilinearly, rounded to uint8) against
+ * torchvision's F.resized_crop(antialias=False) on fixed boxes (tests/data/pipeline). */
+Test(pipeline, resized_crop_sampling_matches_torchvision) {
+    imbal_ctx *ctx = tu_ctx();
+    imbal_tensor src;
+    cr_assert_eq(imbal_npy_read(ctx, IMBAL_TEST_DATA_DIR "/augment/img_32x32.npy", &src), IMBAL_OK,
+                 "%s", imbal_ctx_error(ctx));
+    char *cases = tu_read_file(IMBAL_TEST_DATA_DIR "/pipeline/rrc_cases.txt", NULL);
+    cr_assert(cases);
+    const char *c = cases;
+    int k = 0, i, j, h, w, oh, ow, used;
+    while (sscanf(c, "%d %d %d %d %d %d%n", &i, &j, &h, &w, &oh, &ow, &used) == 6) {
+        c += used;
+        char path[512];
+        snprintf(path, sizeof path, IMBAL_TEST_DATA_DIR "/pipeline/rrc_%d.npy", k);
+        imbal_tensor ref;
+        cr_assert_eq(imbal_npy_read(ctx, path, &ref), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+        cr_assert(ref.shape[0] == oh && ref.shape[1] == ow && ref.shape[2] == 3);
+        imbal_aug_pipeline p;
+        imbal_aug_pipeline_default(&p);
+        p.geometry = IMBAL_AUG_GEOM_RESIZED_CROP, p.out_height = oh, p.out_width = ow;
+        imbal_aug_params q = {.top = i,
+                              .left = j,
+                              .height = h,
+                              .width = w,
+                              .brightness = 1,
+                              .contrast = 1,
+                              .saturation = 1};
+        imbal_aug_plan pl;
+        imbal_aug_plan_make(&p, &q, 32, 32, &pl);
+        int differ = 0, maxd = 0, first = -1;
+        for (int y = 0; y < oh; ++y)
+            for (int x = 0; x < ow; ++x) {
+                uint8_t rgb[3];
+                imbal_px_geometry(&pl, src.data, y, x, rgb);
+                for (int ch = 0; ch < 3; ++ch) {
+                    int d = abs((int)rgb[ch] - (int)((uint8_t *)ref.data)[(y * ow + x) * 3 + ch]);
+                    if (d && first < 0) first = (y * ow + x) * 3 + ch;
+                    differ += d != 0, maxd = d > maxd ? d : maxd;
+                }
+            }
+        cr_assert_eq(differ, 0, "box %d,%d %dx%d -> %dx%d: %d bytes differ (max %d, first %d)", i,
+                     j, h, w, oh, ow, differ, maxd, first);
+        imbal_tensor_free(&ref);
+        ++k;
+    }
+    cr_assert_eq(k, 16, "sixteen cases read");
+    free(cases);
+    imbal_tensor_free(&src);
+    imbal_ctx_destroy(ctx);
 }
