@@ -118,3 +118,89 @@ Test(cli_augment, bad_parameters) {
     cr_assert_null(f, "no output may be left after a failure");
     free(out);
 }
+
+/* --pipeline: K draws tiled into a grid PNG. */
+static int run_grid(const char *spec, const char *extra, const char *out_png, char **err) {
+    char args[4096];
+    snprintf(args, sizeof args, "--pipeline '%s' --grid %s %s", spec, out_png, extra);
+    return run(args, err);
+}
+
+Test(cli_augment, pipeline_grid_size_and_determinism) {
+    char *a = tu_join(dir, "a.png"), *b = tu_join(dir, "b.png"), *c = tu_join(dir, "c.png"),
+         *err = NULL;
+    const char *spec = "crop=16x12:pad=2,flip,rotate=10,jitter=0.3/0.3/0.3/0.05,normalize=cifar10";
+    cr_assert_eq(run_grid(spec, "--seed 7 --count 16", a, &err), 0, "%s", err);
+    free(err);
+    imbal_image ga, gb, gc;
+    cr_assert_eq(imbal_image_load(NULL, a, NULL, &ga), IMBAL_OK);
+    /* 4 x 4 tiles of 12 x 16 (w x h) with 2-pixel gaps */
+    cr_assert_eq(ga.width, 4 * 12 + 3 * 2);
+    cr_assert_eq(ga.height, 4 * 16 + 3 * 2);
+    cr_assert_eq(run_grid(spec, "--seed 7 --count 16 --device cpu", b, &err), 0, "%s", err);
+    free(err);
+    cr_assert_eq(imbal_image_load(NULL, b, NULL, &gb), IMBAL_OK);
+    assert_same(&ga, &gb);
+    cr_assert_eq(run_grid(spec, "--seed 8 --count 16", c, &err), 0, "%s", err);
+    free(err);
+    cr_assert_eq(imbal_image_load(NULL, c, NULL, &gc), IMBAL_OK);
+    cr_assert_neq(memcmp(ga.data, gc.data, (size_t)ga.width * ga.height * 3), 0,
+                  "seeds 7 and 8 give the same grid");
+    /* tile k is the library's draw with key k */
+    imbal_image src;
+    cr_assert_eq(imbal_image_load(NULL, src_png, NULL, &src), IMBAL_OK);
+    imbal_aug_pipeline p;
+    cr_assert_eq(imbal_aug_pipeline_parse(NULL, spec, &p), IMBAL_OK);
+    p.output = IMBAL_AUG_OUT_U8_NHWC;
+    uint8_t tile[16 * 12 * 3];
+    int64_t key = 6;
+    cr_assert_eq(imbal_augment_batch(NULL, imbal_device_cpu(), &p, src.data, 1, 17, 23, &key, NULL,
+                                     7, 0, tile, NULL),
+                 IMBAL_OK);
+    for (int y = 0; y < 16; ++y) /* key 6: row 1, column 2 */
+        cr_assert_eq(
+            memcmp(ga.data + ((size_t)(18 + y) * ga.width + 28) * 3, tile + y * 12 * 3, 12 * 3), 0,
+            "tile 6 row %d", y);
+    imbal_image_free(&src);
+    imbal_image_free(&ga);
+    imbal_image_free(&gb);
+    imbal_image_free(&gc);
+    free(a);
+    free(b);
+    free(c);
+}
+
+Test(cli_augment, pipeline_grid_columns) {
+    char *a = tu_join(dir, "cols.png"), *err = NULL;
+    cr_assert_eq(run_grid("crop=10:pad=1,flip", "--count 5 --cols 2 --seed 1 --epoch 3", a, &err),
+                 0, "%s", err);
+    free(err);
+    imbal_image g;
+    cr_assert_eq(imbal_image_load(NULL, a, NULL, &g), IMBAL_OK);
+    cr_assert_eq(g.width, 2 * 10 + 2);
+    cr_assert_eq(g.height, 3 * 10 + 2 * 2);
+    imbal_image_free(&g);
+    free(a);
+}
+
+Test(cli_augment, pipeline_errors) {
+    char *a = tu_join(dir, "e.png"), *err = NULL;
+    cr_assert_eq(run_grid("crop=10:pad=1,blur=3", "", a, &err), 2);
+    cr_assert(strstr(err, "step 'blur=3'"), "%s", err);
+    free(err);
+    cr_assert_eq(run_grid("crop=40:pad=2", "", a, &err), 1);
+    cr_assert(strstr(err, "crop 40 x 40 is larger than the padded input"), "%s", err);
+    free(err);
+    cr_assert_eq(run("--pipeline flip", &err), 2);
+    cr_assert(strstr(err, "--grid"), "%s", err);
+    free(err);
+    cr_assert_eq(run_grid("crop=10", "--count 0", a, &err), 2);
+    free(err);
+    if (imbal_cuda_device_count() == 0) {
+        cr_assert_eq(run_grid("crop=10:pad=1,flip", "--device cuda", a, &err), 1);
+        cr_assert(strstr(err, "CUDA") || strstr(err, "cuda"), "%s", err);
+        free(err);
+    }
+    cr_assert_not(tu_read_file(a, NULL), "no grid is written on failure");
+    free(a);
+}

@@ -109,7 +109,9 @@ IMBAL_API void imbal_aug_draw(const imbal_aug_pipeline *p, int in_height, int in
  * labels [n] (may be NULL without class_strength); out as p->output says ([n, oh, ow, 3] uint8,
  * or [n, 3, oh, ow] f32 / bf16). On the CPU all pointers are host memory (OpenMP over images);
  * on CUDA all are device memory and the kernel is launched on `stream` (a cudaStream_t, NULL for
- * the default stream) without synchronising the host. n >= 0. */
+ * the default stream) without synchronising the host. n >= 0. Keys must be in [0, 2^56) and,
+ * with class_strength, labels in [0, num_classes): the CPU path checks both and names the index;
+ * the CUDA path cannot read device memory up front, and uses strength 1 for a label outside. */
 IMBAL_API imbal_status imbal_augment_batch(imbal_ctx *ctx, imbal_device device,
                                            const imbal_aug_pipeline *p, const uint8_t *images,
                                            int n, int in_height, int in_width, const int64_t *keys,

@@ -1,5 +1,7 @@
 /* imbal augment: one deterministic augmentation op with explicit parameters on one image, so users
- * can check what an op does (and compare with torchvision.transforms.functional). */
+ * can check what an op does (and compare with torchvision.transforms.functional); or, with
+ * --pipeline, K random draws of the augmentation pipeline tiled into one PNG grid. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,8 @@
 
 static const char usage[] =
     "Usage: imbal augment --in IMG --out OUT.png --op OP [op parameters]\n"
+    "       imbal augment --in IMG --pipeline SPEC --grid OUT.png [--seed S] [--count K]\n"
+    "                     [--epoch E] [--cols C] [--device cpu|cuda|cuda:N|auto]\n"
     "\n"
     "Applies one augmentation op with explicit parameters to a JPEG or PNG and writes a lossless\n"
     "PNG (normalize writes float32 CHW as .npy). Parameters mean what they mean in\n"
@@ -25,10 +29,24 @@ static const char usage[] =
     "  --op normalize   [--mean R,G,B] [--std R,G,B] (default ImageNet's); --out must end in .npy\n"
     "\n"
     "  --in FILE        the input image (JPEG or PNG)\n"
-    "  --out FILE       the output (written to a temporary name, then renamed)\n";
+    "  --out FILE       the output (written to a temporary name, then renamed)\n"
+    "\n"
+    "With --pipeline, runs the random augmentation pipeline SPEC (docs/pipeline.md) on K copies\n"
+    "of the image with keys 0..K-1 and tiles the uint8 results (before any normalize step) into\n"
+    "a grid PNG, C per row (default ceil(sqrt(K))), 2-pixel black gaps. SPEC is comma-separated:\n"
+    "  crop=SIZE[:pad=P][:mode=constant|edge|reflect][:fill=V]  "
+    "rrc=SIZE[:scale=LO-HI][:ratio=LO-HI]\n"
+    "  size=HxW  flip[=P]  rotate=D[:fill=R/G/B]  jitter=B/C/S/H\n"
+    "  normalize=cifar10|imagenet|M0/M1/M2/S0/S1/S2[:bf16]      (SIZE is N or HxW)\n"
+    "  --seed S         Philox seed (default 0)     --epoch E   epoch (default 0)\n"
+    "  --count K        number of draws, 1..1024 (default 16)\n"
+    "  --device D       cpu (default), cuda, cuda:N or auto\n";
 
 typedef struct aug_args {
     const char *in, *out, *op, *mean, *std, *pad_mode;
+    const char *pipeline, *grid, *device;
+    uint64_t seed;
+    int64_t count, epoch, cols;
     int64_t top, left, height, width, pad, fill;
     double angle, factor;
     int have_factor, have_angle, have_box;
@@ -45,7 +63,14 @@ enum {
     OPT_ANGLE,
     OPT_FACTOR,
     OPT_MEAN,
-    OPT_STD
+    OPT_STD,
+    OPT_PIPELINE,
+    OPT_GRID,
+    OPT_SEED,
+    OPT_COUNT,
+    OPT_EPOCH,
+    OPT_COLS,
+    OPT_DEVICE
 };
 
 static int parse_args(const char *cmd, int argc, char **argv, aug_args *a) {
@@ -63,6 +88,13 @@ static int parse_args(const char *cmd, int argc, char **argv, aug_args *a) {
                                              {"factor", required_argument, 0, OPT_FACTOR},
                                              {"mean", required_argument, 0, OPT_MEAN},
                                              {"std", required_argument, 0, OPT_STD},
+                                             {"pipeline", required_argument, 0, OPT_PIPELINE},
+                                             {"grid", required_argument, 0, OPT_GRID},
+                                             {"seed", required_argument, 0, OPT_SEED},
+                                             {"count", required_argument, 0, OPT_COUNT},
+                                             {"epoch", required_argument, 0, OPT_EPOCH},
+                                             {"cols", required_argument, 0, OPT_COLS},
+                                             {"device", required_argument, 0, OPT_DEVICE},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     int c, bad = 0;
@@ -114,6 +146,27 @@ static int parse_args(const char *cmd, int argc, char **argv, aug_args *a) {
         case OPT_STD:
             a->std = optarg;
             break;
+        case OPT_PIPELINE:
+            a->pipeline = optarg;
+            break;
+        case OPT_GRID:
+            a->grid = optarg;
+            break;
+        case OPT_SEED:
+            bad = cli_parse_u64(cmd, "--seed", optarg, &a->seed);
+            break;
+        case OPT_COUNT:
+            bad = cli_parse_i64(cmd, "--count", optarg, 1, 1024, &a->count);
+            break;
+        case OPT_EPOCH:
+            bad = cli_parse_i64(cmd, "--epoch", optarg, 0, UINT32_MAX, &a->epoch);
+            break;
+        case OPT_COLS:
+            bad = cli_parse_i64(cmd, "--cols", optarg, 1, 1024, &a->cols);
+            break;
+        case OPT_DEVICE:
+            a->device = optarg;
+            break;
         default:
             bad = 1;
         }
@@ -121,6 +174,12 @@ static int parse_args(const char *cmd, int argc, char **argv, aug_args *a) {
     if (bad) return CLI_EXIT_USAGE;
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!a->in) return cli_usage_error(cmd, "--in IMG is required");
+    if (a->pipeline) {
+        if (a->op) return cli_usage_error(cmd, "--pipeline and --op exclude each other");
+        if (!a->grid) return cli_usage_error(cmd, "--pipeline needs --grid OUT.png");
+        return CLI_EXIT_OK;
+    }
+    if (a->grid || a->device) return cli_usage_error(cmd, "--grid and --device go with --pipeline");
     if (!a->out) return cli_usage_error(cmd, "--out FILE is required");
     if (!a->op)
         return cli_usage_error(cmd, "--op is required (crop, hflip, rotate, brightness, contrast, "
@@ -222,6 +281,97 @@ static int run_image_op(const char *cmd, imbal_ctx *ctx, const aug_args *a, cons
     return CLI_EXIT_OK;
 }
 
+/* Runs the pipeline on `count` copies of img (keys 0..count-1) into out (uint8 NHWC), on the CPU
+ * or through device buffers on CUDA. */
+static imbal_status pipeline_draws(imbal_ctx *ctx, imbal_device dev, const imbal_aug_pipeline *p,
+                                   const imbal_image *img, int count, uint64_t seed, uint32_t epoch,
+                                   uint8_t *out) {
+    const size_t in_px = (size_t)img->width * img->height * 3;
+    const int64_t n_in = (int64_t)in_px * count, n_keys = count;
+    const int64_t n_out = (int64_t)p->out_height * p->out_width * 3 * count;
+    imbal_tensor hin, hkeys, dev_in = {0}, dev_keys = {0}, dev_out = {0};
+    imbal_status st = imbal_tensor_alloc(ctx, &hin, IMBAL_U8, 1, &n_in, imbal_device_cpu());
+    if (st != IMBAL_OK) return st;
+    st = imbal_tensor_alloc(ctx, &hkeys, IMBAL_I64, 1, &n_keys, imbal_device_cpu());
+    if (st != IMBAL_OK) {
+        imbal_tensor_free(&hin);
+        return st;
+    }
+    for (int i = 0; i < count; ++i) {
+        memcpy((uint8_t *)hin.data + in_px * i, img->data, in_px);
+        ((int64_t *)hkeys.data)[i] = i;
+    }
+    if (dev.kind == IMBAL_DEVICE_CPU) {
+        st = imbal_augment_batch(ctx, dev, p, hin.data, count, img->height, img->width, hkeys.data,
+                                 NULL, seed, epoch, out, NULL);
+    } else {
+        imbal_tensor hout = imbal_tensor_wrap(out, IMBAL_U8, 1, &n_out, imbal_device_cpu());
+        if ((st = imbal_tensor_alloc(ctx, &dev_in, IMBAL_U8, 1, &n_in, dev)) == IMBAL_OK &&
+            (st = imbal_tensor_alloc(ctx, &dev_keys, IMBAL_I64, 1, &n_keys, dev)) == IMBAL_OK &&
+            (st = imbal_tensor_alloc(ctx, &dev_out, IMBAL_U8, 1, &n_out, dev)) == IMBAL_OK &&
+            (st = imbal_tensor_copy(ctx, &dev_in, &hin)) == IMBAL_OK &&
+            (st = imbal_tensor_copy(ctx, &dev_keys, &hkeys)) == IMBAL_OK &&
+            (st = imbal_augment_batch(ctx, dev, p, dev_in.data, count, img->height, img->width,
+                                      dev_keys.data, NULL, seed, epoch, dev_out.data, NULL)) ==
+                IMBAL_OK)
+            st = imbal_tensor_copy(ctx, &hout, &dev_out);
+        imbal_tensor_free(&dev_in);
+        imbal_tensor_free(&dev_keys);
+        imbal_tensor_free(&dev_out);
+    }
+    imbal_tensor_free(&hin);
+    imbal_tensor_free(&hkeys);
+    return st;
+}
+
+static int run_pipeline(const char *cmd, imbal_ctx *ctx, const aug_args *a,
+                        const imbal_image *img) {
+    imbal_aug_pipeline p;
+    imbal_device dev = imbal_device_cpu();
+    if (imbal_aug_pipeline_parse(ctx, a->pipeline, &p) != IMBAL_OK)
+        return cli_usage_error(cmd, "%s", imbal_ctx_error(ctx));
+    imbal_status st = a->device ? imbal_device_parse(ctx, a->device, &dev) : IMBAL_OK;
+    if (st == IMBAL_ERR_NO_DEVICE) return cli_fail(cmd, ctx); /* a valid name, no such device */
+    if (st != IMBAL_OK) return cli_usage_error(cmd, "%s", imbal_ctx_error(ctx));
+    p.output = IMBAL_AUG_OUT_U8_NHWC; /* the picture shows the uint8 images before normalize */
+    if (imbal_aug_pipeline_check(ctx, &p, img->height, img->width) != IMBAL_OK ||
+        imbal_device_check(ctx, dev) != IMBAL_OK)
+        return cli_fail(cmd, ctx);
+    const int count = a->count ? (int)a->count : 16;
+    const int cols =
+        a->cols ? (int)(a->cols < count ? a->cols : count) : (int)ceil(sqrt((double)count) - 1e-9);
+    const int rows = (count + cols - 1) / cols, gap = 2;
+    const int oh = p.out_height, ow = p.out_width;
+    const int64_t gw = (int64_t)cols * ow + (int64_t)(cols - 1) * gap;
+    const int64_t gh = (int64_t)rows * oh + (int64_t)(rows - 1) * gap;
+    if (gw > 32768 || gh > 32768)
+        return cli_usage_error(cmd, "the grid would be %lld x %lld pixels (at most 32768 a side)",
+                               (long long)gw, (long long)gh);
+    uint8_t *tiles = malloc((size_t)count * oh * ow * 3);
+    imbal_image grid = {0};
+    int rc = CLI_EXIT_OK;
+    if (!tiles) {
+        rc = cli_usage_error(cmd, "out of memory for %d draws of %d x %d", count, oh, ow);
+    } else if (pipeline_draws(ctx, dev, &p, img, count, a->seed, (uint32_t)a->epoch, tiles) !=
+                   IMBAL_OK ||
+               imbal_image_alloc(ctx, (int)gw, (int)gh, 3, &grid) != IMBAL_OK) {
+        rc = cli_fail(cmd, ctx);
+    } else {
+        memset(grid.data, 0, (size_t)gw * gh * 3);
+        for (int k = 0; k < count; ++k) {
+            const int64_t x0 = (int64_t)(k % cols) * (ow + gap),
+                          y0 = (int64_t)(k / cols) * (oh + gap);
+            for (int y = 0; y < oh; ++y)
+                memcpy(grid.data + ((size_t)(y0 + y) * gw + x0) * 3,
+                       tiles + ((size_t)k * oh + y) * ow * 3, (size_t)ow * 3);
+        }
+        if (imbal_image_write_png(ctx, &grid, a->grid) != IMBAL_OK) rc = cli_fail(cmd, ctx);
+    }
+    free(tiles);
+    imbal_image_free(&grid);
+    return rc;
+}
+
 int cmd_augment(int argc, char **argv) {
     const char *cmd = "augment";
     aug_args a = {0};
@@ -233,6 +383,8 @@ int cmd_augment(int argc, char **argv) {
     imbal_image in = {0}, out = {0};
     if (imbal_image_load(ctx, a.in, NULL, &in) != IMBAL_OK) {
         rc = cli_fail(cmd, ctx);
+    } else if (a.pipeline) {
+        rc = run_pipeline(cmd, ctx, &a, &in);
     } else if (strcmp(a.op, "normalize") == 0) {
         rc = run_normalize(cmd, ctx, &a, &in);
     } else {
