@@ -5,7 +5,10 @@
  * on the CPU twin (--threads T, default all) or the fused CUDA kernel (--device cuda: timed with
  * CUDA events over >= 50 batches after a warm-up; inputs and outputs in device memory).
  *
- *   bench_pipeline [--device cpu|cuda] [--threads T] [--reps R] [--json]
+ *   bench_pipeline [--device cpu|cuda|all] [--threads T] [--reps R] [--json]
+ *
+ * --device all (the default) runs the CPU twin, then the CUDA kernel when a device answers, so
+ * scripts/gpu-check.sh records both.
  *
  * With --json one object per line: {"bench": "augment_pipeline", "device", "size", "batch",
  * "threads", "images_per_s", "ms_per_batch"}. The CPU figure is the median of R (default 5)
@@ -119,7 +122,7 @@ static int bench_cuda(imbal_ctx *ctx, const bench_case *c, const imbal_aug_pipel
 #endif
 
 int main(int argc, char **argv) {
-    int json = 0, reps = 5, threads = omp_get_max_threads(), cuda = 0;
+    int json = 0, reps = 5, threads = omp_get_max_threads(), cpu = 1, cuda = -1;
     for (int i = 1; i < argc; ++i) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
@@ -129,14 +132,14 @@ int main(int argc, char **argv) {
             threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
             const char *d = argv[++i];
-            if (strcmp(d, "cuda") == 0)
-                cuda = 1;
-            else if (strcmp(d, "cpu") != 0) {
-                fprintf(stderr, "bench_pipeline: --device must be cpu or cuda\n");
+            cpu = strcmp(d, "cuda") != 0;
+            cuda = strcmp(d, "cuda") == 0 ? 1 : (strcmp(d, "all") == 0 ? -1 : 0);
+            if (strcmp(d, "cuda") != 0 && strcmp(d, "cpu") != 0 && strcmp(d, "all") != 0) {
+                fprintf(stderr, "bench_pipeline: --device must be cpu, cuda or all\n");
                 return 2;
             }
         } else {
-            fprintf(stderr, "usage: %s [--device cpu|cuda] [--threads T] [--reps R] [--json]\n",
+            fprintf(stderr, "usage: %s [--device cpu|cuda|all] [--threads T] [--reps R] [--json]\n",
                     argv[0]);
             return 2;
         }
@@ -147,6 +150,7 @@ int main(int argc, char **argv) {
     }
     imbal_ctx *ctx;
     if (imbal_ctx_create(&ctx) != IMBAL_OK) return 1;
+    if (cuda < 0) cuda = imbal_cuda_device_count() > 0;
     if (cuda && imbal_device_check(ctx, imbal_device_cuda(0)) != IMBAL_OK) return fail(ctx);
     int64_t keys[BATCH];
     for (int i = 0; i < BATCH; ++i)
@@ -164,13 +168,10 @@ int main(int argc, char **argv) {
             x ^= x << 13, x ^= x >> 17, x ^= x << 5;
             imgs[k] = (uint8_t)x;
         }
-        if (cuda) {
+        if (cpu) rc = bench_cpu(ctx, c, &p, imgs, keys, threads, reps, json);
 #ifdef IMBAL_WITH_CUDA
-            rc = bench_cuda(ctx, c, &p, imgs, keys, json);
+        if (cuda && rc == 0) rc = bench_cuda(ctx, c, &p, imgs, keys, json);
 #endif
-        } else {
-            rc = bench_cpu(ctx, c, &p, imgs, keys, threads, reps, json);
-        }
         free(imgs);
     }
     imbal_ctx_destroy(ctx);
