@@ -452,7 +452,7 @@ template <typename T, bool FOCAL> cudaError_t launch_large(const SoftmaxArgs &a,
 }
 
 /* The register kernel with vectors of VB bytes (0: single values), by row transform. The
- * specialised transforms exist for 16-byte rows of the non-focal kinds only (balanced-softmax and
+ * specialised transforms exist for vector rows of the non-focal kinds only (balanced-softmax and
  * ldam), to bound the number of kernels. */
 template <typename T, int G, int K, int VB, bool FOCAL>
 cudaError_t launch_rows(const SoftmaxArgs &a, bool pdl) {
@@ -462,11 +462,11 @@ cudaError_t launch_rows(const SoftmaxArgs &a, bool pdl) {
     case XF_PLAIN:
         return launch_main(softmax_rows<T, G, K, VB, FOCAL, XF_PLAIN>, grid, threads, pdl, a);
     case XF_BIAS:
-        if constexpr (VB == 16 && !FOCAL)
+        if constexpr (VB > 0 && !FOCAL)
             return launch_main(softmax_rows<T, G, K, VB, FOCAL, XF_BIAS>, grid, threads, pdl, a);
         break;
     case XF_SCALE:
-        if constexpr (VB == 16 && !FOCAL)
+        if constexpr (VB > 0 && !FOCAL)
             return launch_main(softmax_rows<T, G, K, VB, FOCAL, XF_SCALE>, grid, threads, pdl, a);
         break;
     default:
