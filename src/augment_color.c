@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "augment_internal.h"
+#include "augment_pixel.h"
 #include "internal.h"
 
 static inline uint8_t gray_u8(const uint8_t *p) {
@@ -36,57 +37,16 @@ typedef struct color_plan {
     float hue;    /* hue shift in turns */
 } color_plan;
 
-static inline float clamp01(float x) {
-    return x < 0.0f ? 0.0f : x > 1.0f ? 1.0f : x;
-}
-
-/* torchvision _rgb2hsv, + hue, % 1.0, _hsv2rgb, * 255, .to(uint8), over one row. Written without
- * branches or library calls (selects only) so that the compiler can vectorise it; every step is
- * the same IEEE float32 operation torch performs, so the results are bit-identical. */
+/* torchvision _rgb2hsv, + hue, % 1.0, _hsv2rgb, * 255, .to(uint8), over one row: the per-pixel
+ * function of the random pipeline (written with selects only, every step the same IEEE float32
+ * operation torch performs, so the results are bit-identical). */
 static void hue_row(const uint8_t *restrict in, float shift, uint8_t *restrict o, int w) {
     for (int x = 0; x < w; ++x) {
-        const float r = (float)in[3 * x] / 255.0f, g = (float)in[3 * x + 1] / 255.0f,
-                    b = (float)in[3 * x + 2] / 255.0f;
-        float maxc = r > g ? r : g, minc = r < g ? r : g;
-        maxc = maxc > b ? maxc : b;
-        minc = minc < b ? minc : b;
-        const int eqc = maxc == minc;
-        const float cr = maxc - minc;
-        const float s = cr / (eqc ? 1.0f : maxc);
-        const float crd = eqc ? 1.0f : cr;
-        const float rc = (maxc - r) / crd, gc = (maxc - g) / crd, bc = (maxc - b) / crd;
-        /* each candidate is computed unconditionally, then selected: float ops inside a
-         * conditional would stop the vectoriser (they may trap) */
-        const float dr = bc - gc, dg = (2.0f + rc) - bc, db = (4.0f + gc) - rc;
-        const float hr = maxc == r ? dr : 0.0f;
-        const float hg = ((maxc == g) & (maxc != r)) ? dg : 0.0f;
-        const float hb = ((maxc != g) & (maxc != r)) ? db : 0.0f;
-        float h = (hr + hg) + hb;
-        /* fmod(h / 6 + 1, 1): h is in [-1, 5], so the argument is in [5/6, 2) and the fmod is
-         * one exact subtraction (Sterbenz) */
-        h = h / 6.0f + 1.0f;
-        const float hm = h - 1.0f;
-        h = h >= 1.0f ? hm : h;
-        /* (h + hue_factor) % 1.0 is torch.remainder: fmod, then + 1 where negative. The sum is in
-         * [-0.5, 1.5), so the fmod is again one exact subtraction or nothing. */
-        h = h + shift;
-        const float hlo = h - 1.0f, hhi = h + 1.0f;
-        h = h >= 1.0f ? hlo : h < 0.0f ? hhi : h;
-        const float v = maxc;
-        const float h6 = h * 6.0f;
-        const int i6 = (int)h6; /* floor: h6 is in [0, 6] */
-        const float f = h6 - (float)i6;
-        const int i = i6 == 6 ? 0 : i6;
-        const float p = clamp01(v * (1.0f - s));
-        const float q = clamp01(v * (1.0f - s * f));
-        const float t = clamp01(v * (1.0f - s * (1.0f - f)));
-        /* the einsum picks, per sector i: r (v q p p t v), g (t v v q p p), b (p p t v v q) */
-        const float rr = ((i == 0) | (i == 5)) ? v : i == 1 ? q : i == 4 ? t : p;
-        const float gg = ((i == 1) | (i == 2)) ? v : i == 0 ? t : i == 3 ? q : p;
-        const float bb = ((i == 3) | (i == 4)) ? v : i == 2 ? t : i == 5 ? q : p;
-        o[3 * x] = imbal_aug_trunc_u8(rr * 255.0f);
-        o[3 * x + 1] = imbal_aug_trunc_u8(gg * 255.0f);
-        o[3 * x + 2] = imbal_aug_trunc_u8(bb * 255.0f);
+        uint8_t rgb[3] = {in[3 * x], in[3 * x + 1], in[3 * x + 2]};
+        imbal_px_hue(rgb, shift); /* src/augment_pixel.h: the one copy, shared with the kernel */
+        o[3 * x] = rgb[0];
+        o[3 * x + 1] = rgb[1];
+        o[3 * x + 2] = rgb[2];
     }
 }
 
