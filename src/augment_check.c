@@ -30,3 +30,13 @@ imbal_status imbal_aug_check_factor(imbal_ctx *ctx, const char *op, float factor
                           "%s: factor %g is not a finite value >= 0", op, (double)factor);
     return IMBAL_OK;
 }
+
+int imbal_pad_mode_from_name(const char *name, imbal_pad_mode *out) {
+    static const char *const names[] = {"constant", "edge", "reflect"};
+    for (int m = 0; name && m < 3; ++m)
+        if (strcmp(name, names[m]) == 0) {
+            *out = (imbal_pad_mode)m;
+            return 1;
+        }
+    return 0;
+}

@@ -90,15 +90,8 @@ static imbal_status parse_crop(const step_ctx *s, char *value, char **params, in
             if (!parse_int(k + 4, 0, 1 << 20, &p->pad))
                 st = step_fail(s, "pad", k + 4, "is not an integer in [0, 2^20]");
         } else if (strncmp(k, "mode=", 5) == 0) {
-            const char *m = k + 5;
-            if (strcmp(m, "constant") == 0)
-                p->pad_mode = IMBAL_PAD_CONSTANT;
-            else if (strcmp(m, "edge") == 0)
-                p->pad_mode = IMBAL_PAD_EDGE;
-            else if (strcmp(m, "reflect") == 0)
-                p->pad_mode = IMBAL_PAD_REFLECT;
-            else
-                st = step_fail(s, "mode", m, "is not constant, edge or reflect");
+            if (!imbal_pad_mode_from_name(k + 5, &p->pad_mode))
+                st = step_fail(s, "mode", k + 5, "is not constant, edge or reflect");
         } else if (strncmp(k, "fill=", 5) == 0) {
             if (!parse_int(k + 5, 0, 255, &v))
                 st = step_fail(s, "fill", k + 5, "is not an integer in [0, 255]");

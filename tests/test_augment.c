@@ -392,3 +392,17 @@ Test(augment, argument_errors_name_the_argument) {
     cr_assert(strstr(imbal_ctx_error(ctx), "out_chw") != NULL);
     imbal_ctx_destroy(ctx);
 }
+
+Test(augment, pad_mode_names) {
+    imbal_pad_mode m = IMBAL_PAD_EDGE;
+    cr_assert(imbal_pad_mode_from_name("constant", &m));
+    cr_assert_eq(m, IMBAL_PAD_CONSTANT);
+    cr_assert(imbal_pad_mode_from_name("edge", &m));
+    cr_assert_eq(m, IMBAL_PAD_EDGE);
+    cr_assert(imbal_pad_mode_from_name("reflect", &m));
+    cr_assert_eq(m, IMBAL_PAD_REFLECT);
+    cr_assert(!imbal_pad_mode_from_name("wrap", &m));
+    cr_assert(!imbal_pad_mode_from_name("Reflect", &m));
+    cr_assert(!imbal_pad_mode_from_name(NULL, &m));
+    cr_assert_eq(m, IMBAL_PAD_REFLECT, "a refused name leaves *out alone");
+}

@@ -25,6 +25,10 @@ typedef enum imbal_pad_mode {
     IMBAL_PAD_REFLECT = 2,  /* mirror without repeating the border ("reflect"); pad < side */
 } imbal_pad_mode;
 
+/* The mode named "constant", "edge" or "reflect" (torchvision's padding_mode names): 1 and *out
+ * set, or 0 for any other name (callers word their own error). */
+IMBAL_API int imbal_pad_mode_from_name(const char *name, imbal_pad_mode *out);
+
 /* RandomCrop's deterministic part: pad every side by `pad` (>= 0) with `mode` (fill for
  * CONSTANT), then take the height x width window whose top-left corner is (top, left) in the
  * PADDED image. 0 <= top <= H + 2 pad - height, same for left. */

@@ -231,13 +231,8 @@ static int run_normalize(const char *cmd, imbal_ctx *ctx, const aug_args *a,
 }
 
 static int parse_pad_mode(const char *cmd, const char *text, imbal_pad_mode *out) {
-    if (!text || strcmp(text, "constant") == 0)
-        *out = IMBAL_PAD_CONSTANT;
-    else if (strcmp(text, "edge") == 0)
-        *out = IMBAL_PAD_EDGE;
-    else if (strcmp(text, "reflect") == 0)
-        *out = IMBAL_PAD_REFLECT;
-    else
+    *out = IMBAL_PAD_CONSTANT; /* the default without --pad-mode */
+    if (text && !imbal_pad_mode_from_name(text, out))
         return cli_usage_error(cmd, "--pad-mode '%s' is not constant, edge or reflect", text);
     return CLI_EXIT_OK;
 }
