@@ -8,6 +8,7 @@
 #include <omp.h>
 #endif
 
+#include "cuda_internal.h"
 #include "internal.h"
 
 #define IMBAL_ERROR_LEN 1024
@@ -19,6 +20,7 @@ struct imbal_ctx {
     void *log_user;
     imbal_log_level log_level;
     int threads;
+    void *cuda_handles; /* cuBLAS/cuDNN handles, made on first use (kernels/cuda_handles.cu) */
 };
 
 /* Calls made with no context (imbal_ctx_create failing, helpers given NULL) report here, one slot
@@ -75,7 +77,14 @@ imbal_status imbal_ctx_create_version(int header_version, imbal_ctx **out) {
 }
 
 void imbal_ctx_destroy(imbal_ctx *ctx) {
+#ifdef IMBAL_WITH_CUDA
+    if (ctx) imbal_cuda_handles_free(ctx->cuda_handles);
+#endif
     free(ctx);
+}
+
+void **imbal_ctx_cuda_handles_slot(imbal_ctx *ctx) {
+    return ctx ? &ctx->cuda_handles : NULL;
 }
 
 const char *imbal_ctx_error(const imbal_ctx *ctx) {

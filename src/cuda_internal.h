@@ -34,6 +34,16 @@ imbal_status imbal_cuda_event_record(imbal_ctx *ctx, void *event, void *stream);
 imbal_status imbal_cuda_event_synchronize(imbal_ctx *ctx, void *event);
 void imbal_cuda_event_destroy(void *event);
 
+/* Library handles held per context (a context is used by one thread at a time), created on first
+ * use for the device asked for and freed by imbal_ctx_destroy through imbal_cuda_handles_free
+ * (kernels/cuda_handles.cu). *handle is a cublasHandle_t / cudnnHandle_t bound to the default
+ * stream. */
+imbal_status imbal_cuda_cublas(imbal_ctx *ctx, int device, void **handle);
+imbal_status imbal_cuda_cudnn(imbal_ctx *ctx, int device, void **handle);
+void imbal_cuda_handles_free(void *handles);
+/* The context's slot for those handles (src/context.c). */
+void **imbal_ctx_cuda_handles_slot(imbal_ctx *ctx);
+
 #ifdef __cplusplus
 }
 #endif

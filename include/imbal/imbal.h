@@ -29,5 +29,10 @@
 #include "pipeline.h"
 #include "loader.h"
 #include "chip.h"
+#include "nn.h"
+#include "optim.h"
+#include "safetensors.h"
+#include "metrics.h"
+#include "plot.h"
 
 #endif

@@ -1,7 +1,7 @@
-/* imbal command: a small streaming JSON writer (objects, arrays, strings, numbers). Non-finite
- * numbers are written as null, since JSON has no infinity. */
-#ifndef IMBAL_CLI_JSON_WRITER_H
-#define IMBAL_CLI_JSON_WRITER_H
+/* imbal (library-internal; the command uses it too): a small streaming JSON writer (objects,
+ * arrays, strings, numbers). Non-finite numbers are written as null, since JSON has no infinity. */
+#ifndef IMBAL_JSON_WRITER_H
+#define IMBAL_JSON_WRITER_H
 
 #include <stdint.h>
 #include <stdio.h>
