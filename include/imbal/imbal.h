@@ -34,5 +34,7 @@
 #include "safetensors.h"
 #include "metrics.h"
 #include "plot.h"
+#include "model.h"
+#include "train.h"
 
 #endif
