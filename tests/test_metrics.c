@@ -164,6 +164,37 @@ Test(metrics, top_k_ties_and_infinities) {
     imbal_ctx_destroy(ctx);
 }
 
+/* C = 50 takes the lane-wise arg-max: ties across lanes and a maximum in the tail. */
+Test(metrics, argmax_wide_rows) {
+    imbal_ctx *ctx = tu_ctx();
+    enum { C = 50, N = 4 };
+    imbal_metrics *m = NULL;
+    cr_assert_eq(imbal_metrics_create(ctx, C, 5, &m), IMBAL_OK);
+    float x[N * C];
+    for (int i = 0; i < N * C; ++i)
+        x[i] = 0.25f;
+    x[0 * C + 45] = x[0 * C + 17] = 3; /* row 0: tie of 17 and 45 -> 17 */
+    x[1 * C + 49] = 1;                 /* row 1: the maximum in the tail -> 49 */
+    x[2 * C + 8] = x[2 * C + 40] = -1; /* row 2: all else equal -> 0 */
+    x[3 * C + 33] = 2;                 /* row 3: -> 33 */
+    const int32_t y[N] = {45, 49, 7, 1};
+    cr_assert_eq(imbal_metrics_add_logits(ctx, m, x, y, N), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    const int64_t *cm = imbal_metrics_confusion(m);
+    cr_expect_eq(cm[45 * C + 17], 1);
+    cr_expect_eq(cm[49 * C + 49], 1);
+    cr_expect_eq(cm[7 * C + 0], 1);
+    cr_expect_eq(cm[1 * C + 33], 1);
+    /* Top-5 hits: row 0 (one ahead), row 1, row 3 (33 and index 0 ahead); row 2 has 7 ahead. */
+    imbal_metrics_report r = report(ctx, m, NULL);
+    close_to("top5", r.top_k_accuracy, 3.0 / 4);
+    imbal_metrics_report_free(&r);
+    x[3 * C + 49] = NAN;
+    cr_expect_eq(imbal_metrics_add_logits(ctx, m, x, y, N), IMBAL_ERR_DATA);
+    cr_expect(strstr(imbal_ctx_error(ctx), "row 3") != NULL, "%s", imbal_ctx_error(ctx));
+    imbal_metrics_destroy(m);
+    imbal_ctx_destroy(ctx);
+}
+
 Test(metrics, top_k_needs_more_classes_than_k) {
     imbal_ctx *ctx = tu_ctx();
     imbal_metrics *m = NULL;
