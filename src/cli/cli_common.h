@@ -116,5 +116,8 @@ int cmd_sample(int argc, char **argv);
 int cmd_loss(int argc, char **argv);
 int cmd_augment(int argc, char **argv);
 int cmd_chip(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

@@ -39,7 +39,8 @@ static const char usage[] =
     "  --gamma G  --tau T  --ldam-margin M  --label-smoothing E\n"
     "  --drw-epoch E        deferred re-weighting: class weights only from epoch E\n"
     "  --drs-epoch E        deferred re-sampling: shuffle before epoch E, --sampler from it\n"
-    "  --crt-epochs K       then re-train the classifier K epochs, class-balanced, frozen backbone\n"
+    "  --crt-epochs K       then re-train the classifier K epochs, class-balanced, frozen "
+    "backbone\n"
     "  --tau-norm T         tau-normalise the classifier at the end\n"
     "  --logit-adjust T     post-hoc logit adjustment at evaluation (logits - T log prior)\n"
     "  --augment SPEC       training augmentation (default crop=S:pad=4:mode=reflect,flip,\n"
@@ -49,11 +50,44 @@ static const char usage[] =
     "  --seed S  --resume  --threads T  --quiet  --json\n";
 
 enum {
-    OPT_DATA = 300, OPT_OUT, OPT_VAL, OPT_VAL_SPLIT, OPT_DEVICE, OPT_ARCH, OPT_WIDTH, OPT_SIZE,
-    OPT_PRIOR, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_OPTIM, OPT_MOMENTUM, OPT_NESTEROV, OPT_WD,
-    OPT_SCHEDULE, OPT_WARMUP, OPT_SAMPLER, OPT_Q, OPT_WEIGHTS, OPT_BETA, OPT_LOSS, OPT_GAMMA,
-    OPT_TAU, OPT_MARGIN, OPT_SMOOTH, OPT_DRW, OPT_DRS, OPT_CRT, OPT_TAU_NORM, OPT_LOGIT_ADJ,
-    OPT_AUGMENT, OPT_AUG_POWER, OPT_SEED, OPT_RESUME, OPT_THREADS, OPT_QUIET
+    OPT_DATA = 300,
+    OPT_OUT,
+    OPT_VAL,
+    OPT_VAL_SPLIT,
+    OPT_DEVICE,
+    OPT_ARCH,
+    OPT_WIDTH,
+    OPT_SIZE,
+    OPT_PRIOR,
+    OPT_EPOCHS,
+    OPT_BATCH,
+    OPT_LR,
+    OPT_OPTIM,
+    OPT_MOMENTUM,
+    OPT_NESTEROV,
+    OPT_WD,
+    OPT_SCHEDULE,
+    OPT_WARMUP,
+    OPT_SAMPLER,
+    OPT_Q,
+    OPT_WEIGHTS,
+    OPT_BETA,
+    OPT_LOSS,
+    OPT_GAMMA,
+    OPT_TAU,
+    OPT_MARGIN,
+    OPT_SMOOTH,
+    OPT_DRW,
+    OPT_DRS,
+    OPT_CRT,
+    OPT_TAU_NORM,
+    OPT_LOGIT_ADJ,
+    OPT_AUGMENT,
+    OPT_AUG_POWER,
+    OPT_SEED,
+    OPT_RESUME,
+    OPT_THREADS,
+    OPT_QUIET
 };
 
 typedef struct train_cli {
@@ -94,8 +128,7 @@ static int parse_named(const char *cmd, train_cli *a, int c) {
                 cfg->sampler_q = sc.q;
         }
     }
-    if (st != IMBAL_OK)
-        return cli_usage_error(cmd, "%s", imbal_ctx_error(ctx));
+    if (st != IMBAL_OK) return cli_usage_error(cmd, "%s", imbal_ctx_error(ctx));
     return 0;
 }
 
@@ -104,75 +137,168 @@ static int parse_one(const char *cmd, train_cli *a, int c) {
     double d = 0;
     int bad = 0;
     switch (c) {
-    case OPT_DATA: cfg->data = optarg; break;
-    case OPT_OUT: cfg->out_dir = optarg; break;
-    case OPT_VAL: cfg->val = optarg; break;
-    case OPT_VAL_SPLIT: bad = parse_num(cmd, "--val-split", 0, 0.99, &cfg->val_split); break;
-    case OPT_DEVICE: a->device = optarg; break;
-    case OPT_ARCH: cfg->arch = optarg; break;
-    case OPT_WIDTH: bad = parse_int(cmd, "--width", 1, 1024, &cfg->width); break;
-    case OPT_SIZE: bad = parse_int(cmd, "--size", 8, 1024, &cfg->image_size); break;
-    case OPT_PRIOR: cfg->prior_bias = 1; break;
-    case OPT_EPOCHS: bad = parse_int(cmd, "--epochs", 1, 100000, &cfg->epochs); break;
-    case OPT_BATCH: bad = parse_int(cmd, "--batch", 2, 65536, &cfg->batch); break;
-    case OPT_LR: bad = parse_num(cmd, "--lr", 1e-9, 100, &cfg->lr); break;
-    case OPT_OPTIM: a->optim = optarg; break;
-    case OPT_MOMENTUM: bad = parse_num(cmd, "--momentum", 0, 0.999999, &a->momentum); a->have_momentum = 1; break;
-    case OPT_NESTEROV: cfg->optim.nesterov = 1; break;
-    case OPT_WD: bad = parse_num(cmd, "--weight-decay", 0, 1, &a->wd); a->have_wd = 1; break;
-    case OPT_WARMUP: bad = parse_int(cmd, "--warmup-epochs", 0, 100000, &cfg->warmup_epochs); break;
-    case OPT_Q: bad = parse_num(cmd, "--q", -10, 10, &cfg->sampler_q); break;
-    case OPT_BETA: bad = parse_num(cmd, "--beta", 0, 0.999999999, &cfg->weights.beta); break;
-    case OPT_LOSS: a->loss = optarg; break;
-    case OPT_GAMMA: bad = parse_num(cmd, "--gamma", 0, 100, &a->gamma); a->have_gamma = 1; break;
-    case OPT_TAU: bad = parse_num(cmd, "--tau", 0, 100, &a->tau); a->have_tau = 1; break;
-    case OPT_MARGIN: bad = parse_num(cmd, "--ldam-margin", 1e-6, 100, &a->margin); a->have_margin = 1; break;
-    case OPT_SMOOTH: bad = parse_num(cmd, "--label-smoothing", 0, 1, &a->smooth); a->have_smooth = 1; break;
-    case OPT_DRW: bad = parse_int(cmd, "--drw-epoch", 0, 100000, &cfg->drw_epoch); break;
-    case OPT_DRS: bad = parse_int(cmd, "--drs-epoch", 0, 100000, &cfg->drs_epoch); break;
-    case OPT_CRT: bad = parse_int(cmd, "--crt-epochs", 0, 100000, &cfg->crt_epochs); break;
-    case OPT_TAU_NORM: bad = parse_num(cmd, "--tau-norm", 0, 10, &d); cfg->tau_norm = (float)d; break;
-    case OPT_LOGIT_ADJ: bad = parse_num(cmd, "--logit-adjust", 0, 10, &d); cfg->logit_adjust = (float)d; break;
-    case OPT_AUGMENT: cfg->augment = optarg; break;
-    case OPT_AUG_POWER: bad = parse_num(cmd, "--aug-tail-power", 0, 4, &cfg->aug_tail_power); break;
-    case OPT_SEED: bad = cli_parse_u64(cmd, "--seed", optarg, &cfg->seed); break;
-    case OPT_RESUME: cfg->resume = 1; break;
-    case OPT_THREADS: bad = parse_int(cmd, "--threads", 1, 1024, &cfg->threads); break;
-    case OPT_QUIET: a->quiet = 1; break;
-    default: bad = parse_named(cmd, a, c); break;
+    case OPT_DATA:
+        cfg->data = optarg;
+        break;
+    case OPT_OUT:
+        cfg->out_dir = optarg;
+        break;
+    case OPT_VAL:
+        cfg->val = optarg;
+        break;
+    case OPT_VAL_SPLIT:
+        bad = parse_num(cmd, "--val-split", 0, 0.99, &cfg->val_split);
+        break;
+    case OPT_DEVICE:
+        a->device = optarg;
+        break;
+    case OPT_ARCH:
+        cfg->arch = optarg;
+        break;
+    case OPT_WIDTH:
+        bad = parse_int(cmd, "--width", 1, 1024, &cfg->width);
+        break;
+    case OPT_SIZE:
+        bad = parse_int(cmd, "--size", 8, 1024, &cfg->image_size);
+        break;
+    case OPT_PRIOR:
+        cfg->prior_bias = 1;
+        break;
+    case OPT_EPOCHS:
+        bad = parse_int(cmd, "--epochs", 1, 100000, &cfg->epochs);
+        break;
+    case OPT_BATCH:
+        bad = parse_int(cmd, "--batch", 2, 65536, &cfg->batch);
+        break;
+    case OPT_LR:
+        bad = parse_num(cmd, "--lr", 1e-9, 100, &cfg->lr);
+        break;
+    case OPT_OPTIM:
+        a->optim = optarg;
+        break;
+    case OPT_MOMENTUM:
+        bad = parse_num(cmd, "--momentum", 0, 0.999999, &a->momentum);
+        a->have_momentum = 1;
+        break;
+    case OPT_NESTEROV:
+        cfg->optim.nesterov = 1;
+        break;
+    case OPT_WD:
+        bad = parse_num(cmd, "--weight-decay", 0, 1, &a->wd);
+        a->have_wd = 1;
+        break;
+    case OPT_WARMUP:
+        bad = parse_int(cmd, "--warmup-epochs", 0, 100000, &cfg->warmup_epochs);
+        break;
+    case OPT_Q:
+        bad = parse_num(cmd, "--q", -10, 10, &cfg->sampler_q);
+        break;
+    case OPT_BETA:
+        bad = parse_num(cmd, "--beta", 0, 0.999999999, &cfg->weights.beta);
+        break;
+    case OPT_LOSS:
+        a->loss = optarg;
+        break;
+    case OPT_GAMMA:
+        bad = parse_num(cmd, "--gamma", 0, 100, &a->gamma);
+        a->have_gamma = 1;
+        break;
+    case OPT_TAU:
+        bad = parse_num(cmd, "--tau", 0, 100, &a->tau);
+        a->have_tau = 1;
+        break;
+    case OPT_MARGIN:
+        bad = parse_num(cmd, "--ldam-margin", 1e-6, 100, &a->margin);
+        a->have_margin = 1;
+        break;
+    case OPT_SMOOTH:
+        bad = parse_num(cmd, "--label-smoothing", 0, 1, &a->smooth);
+        a->have_smooth = 1;
+        break;
+    case OPT_DRW:
+        bad = parse_int(cmd, "--drw-epoch", 0, 100000, &cfg->drw_epoch);
+        break;
+    case OPT_DRS:
+        bad = parse_int(cmd, "--drs-epoch", 0, 100000, &cfg->drs_epoch);
+        break;
+    case OPT_CRT:
+        bad = parse_int(cmd, "--crt-epochs", 0, 100000, &cfg->crt_epochs);
+        break;
+    case OPT_TAU_NORM:
+        bad = parse_num(cmd, "--tau-norm", 0, 10, &d);
+        cfg->tau_norm = (float)d;
+        break;
+    case OPT_LOGIT_ADJ:
+        bad = parse_num(cmd, "--logit-adjust", 0, 10, &d);
+        cfg->logit_adjust = (float)d;
+        break;
+    case OPT_AUGMENT:
+        cfg->augment = optarg;
+        break;
+    case OPT_AUG_POWER:
+        bad = parse_num(cmd, "--aug-tail-power", 0, 4, &cfg->aug_tail_power);
+        break;
+    case OPT_SEED:
+        bad = cli_parse_u64(cmd, "--seed", optarg, &cfg->seed);
+        break;
+    case OPT_RESUME:
+        cfg->resume = 1;
+        break;
+    case OPT_THREADS:
+        bad = parse_int(cmd, "--threads", 1, 1024, &cfg->threads);
+        break;
+    case OPT_QUIET:
+        a->quiet = 1;
+        break;
+    default:
+        bad = parse_named(cmd, a, c);
+        break;
     }
     return bad;
 }
 
 static int parse_args(const char *cmd, int argc, char **argv, train_cli *a) {
     static const struct option longopts[] = {
-        {"data", required_argument, 0, OPT_DATA}, {"out", required_argument, 0, OPT_OUT},
-        {"val", required_argument, 0, OPT_VAL}, {"val-split", required_argument, 0, OPT_VAL_SPLIT},
-        {"device", required_argument, 0, OPT_DEVICE}, {"arch", required_argument, 0, OPT_ARCH},
-        {"width", required_argument, 0, OPT_WIDTH}, {"size", required_argument, 0, OPT_SIZE},
-        {"prior-bias", no_argument, 0, OPT_PRIOR}, {"epochs", required_argument, 0, OPT_EPOCHS},
-        {"batch", required_argument, 0, OPT_BATCH}, {"lr", required_argument, 0, OPT_LR},
+        {"data", required_argument, 0, OPT_DATA},
+        {"out", required_argument, 0, OPT_OUT},
+        {"val", required_argument, 0, OPT_VAL},
+        {"val-split", required_argument, 0, OPT_VAL_SPLIT},
+        {"device", required_argument, 0, OPT_DEVICE},
+        {"arch", required_argument, 0, OPT_ARCH},
+        {"width", required_argument, 0, OPT_WIDTH},
+        {"size", required_argument, 0, OPT_SIZE},
+        {"prior-bias", no_argument, 0, OPT_PRIOR},
+        {"epochs", required_argument, 0, OPT_EPOCHS},
+        {"batch", required_argument, 0, OPT_BATCH},
+        {"lr", required_argument, 0, OPT_LR},
         {"optim", required_argument, 0, OPT_OPTIM},
         {"momentum", required_argument, 0, OPT_MOMENTUM},
         {"nesterov", no_argument, 0, OPT_NESTEROV},
         {"weight-decay", required_argument, 0, OPT_WD},
         {"schedule", required_argument, 0, OPT_SCHEDULE},
         {"warmup-epochs", required_argument, 0, OPT_WARMUP},
-        {"sampler", required_argument, 0, OPT_SAMPLER}, {"q", required_argument, 0, OPT_Q},
-        {"weights", required_argument, 0, OPT_WEIGHTS}, {"beta", required_argument, 0, OPT_BETA},
-        {"loss", required_argument, 0, OPT_LOSS}, {"gamma", required_argument, 0, OPT_GAMMA},
+        {"sampler", required_argument, 0, OPT_SAMPLER},
+        {"q", required_argument, 0, OPT_Q},
+        {"weights", required_argument, 0, OPT_WEIGHTS},
+        {"beta", required_argument, 0, OPT_BETA},
+        {"loss", required_argument, 0, OPT_LOSS},
+        {"gamma", required_argument, 0, OPT_GAMMA},
         {"tau", required_argument, 0, OPT_TAU},
         {"ldam-margin", required_argument, 0, OPT_MARGIN},
         {"label-smoothing", required_argument, 0, OPT_SMOOTH},
-        {"drw-epoch", required_argument, 0, OPT_DRW}, {"drs-epoch", required_argument, 0, OPT_DRS},
+        {"drw-epoch", required_argument, 0, OPT_DRW},
+        {"drs-epoch", required_argument, 0, OPT_DRS},
         {"crt-epochs", required_argument, 0, OPT_CRT},
         {"tau-norm", required_argument, 0, OPT_TAU_NORM},
         {"logit-adjust", required_argument, 0, OPT_LOGIT_ADJ},
         {"augment", required_argument, 0, OPT_AUGMENT},
         {"aug-tail-power", required_argument, 0, OPT_AUG_POWER},
-        {"seed", required_argument, 0, OPT_SEED}, {"resume", no_argument, 0, OPT_RESUME},
-        {"threads", required_argument, 0, OPT_THREADS}, {"quiet", no_argument, 0, OPT_QUIET},
-        CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+        {"seed", required_argument, 0, OPT_SEED},
+        {"resume", no_argument, 0, OPT_RESUME},
+        {"threads", required_argument, 0, OPT_THREADS},
+        {"quiet", no_argument, 0, OPT_QUIET},
+        CLI_COMMON_OPTIONS,
+        {0, 0, 0, 0}};
     int c, bad = 0;
     while (!bad && (c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
         if (c == CLI_OPT_HELP) {
@@ -186,10 +312,8 @@ static int parse_args(const char *cmd, int argc, char **argv, train_cli *a) {
             bad = parse_one(cmd, a, c);
         }
     }
-    if (bad)
-        return CLI_EXIT_USAGE;
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (bad) return CLI_EXIT_USAGE;
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!a->cfg.data || !a->cfg.out_dir)
         return cli_usage_error(cmd, "--data and --out are required");
     return 0;
@@ -207,28 +331,23 @@ static int finish_config(const char *cmd, train_cli *a) {
         imbal_optim_config_default(&cfg->optim, k);
         cfg->optim.nesterov = nesterov;
     }
-    if (a->have_momentum)
-        cfg->optim.momentum = (float)a->momentum;
-    if (a->have_wd)
-        cfg->optim.weight_decay = (float)a->wd;
+    if (a->have_momentum) cfg->optim.momentum = (float)a->momentum;
+    if (a->have_wd) cfg->optim.weight_decay = (float)a->wd;
     if (a->loss) {
         imbal_loss_kind k;
         if (imbal_loss_kind_parse(ctx, a->loss, &k) != IMBAL_OK)
             return cli_usage_error(cmd, "%s", imbal_ctx_error(ctx));
         if (k == IMBAL_LOSS_BCE || k == IMBAL_LOSS_SIGMOID_FOCAL)
-            return cli_usage_error(cmd, "--loss %s needs multi-label targets; use ce, focal, "
-                                        "balanced-softmax or ldam",
+            return cli_usage_error(cmd,
+                                   "--loss %s needs multi-label targets; use ce, focal, "
+                                   "balanced-softmax or ldam",
                                    a->loss);
         imbal_loss_params_default(&cfg->loss, k);
     }
-    if (a->have_gamma)
-        cfg->loss.gamma = (float)a->gamma;
-    if (a->have_tau)
-        cfg->loss.tau = (float)a->tau;
-    if (a->have_margin)
-        cfg->loss.ldam_max_margin = (float)a->margin;
-    if (a->have_smooth)
-        cfg->loss.label_smoothing = (float)a->smooth;
+    if (a->have_gamma) cfg->loss.gamma = (float)a->gamma;
+    if (a->have_tau) cfg->loss.tau = (float)a->tau;
+    if (a->have_margin) cfg->loss.ldam_max_margin = (float)a->margin;
+    if (a->have_smooth) cfg->loss.label_smoothing = (float)a->smooth;
     if (imbal_device_parse(ctx, a->device ? a->device : "auto", &cfg->device) != IMBAL_OK)
         return cli_usage_error(cmd, "--device: %s", imbal_ctx_error(ctx));
     return 0;
@@ -240,12 +359,10 @@ typedef struct progress_state {
 
 static void on_progress(void *user, const imbal_train_progress *p) {
     progress_state *ps = user;
-    if (ps->quiet)
-        return;
+    if (ps->quiet) return;
     const char *stage = p->stage ? "cRT " : "";
     if (!p->epoch_done) {
-        if (!ps->tty)
-            return;
+        if (!ps->tty) return;
         int width = 24, filled = (int)(width * p->step / (p->steps ? p->steps : 1));
         char bar[32];
         for (int i = 0; i < width; i++)
@@ -253,14 +370,12 @@ static void on_progress(void *user, const imbal_train_progress *p) {
         bar[width] = '\0';
         double eta = p->images_per_s > 0 ? 0 : 0;
         (void)eta;
-        fprintf(stderr, "\r%sepoch %d/%d [%s] %lld/%lld loss %.4f %.0f img/s", stage,
-                p->epoch + 1, p->epochs, bar, (long long)p->step, (long long)p->steps, p->loss,
-                p->images_per_s);
+        fprintf(stderr, "\r%sepoch %d/%d [%s] %lld/%lld loss %.4f %.0f img/s", stage, p->epoch + 1,
+                p->epochs, bar, (long long)p->step, (long long)p->steps, p->loss, p->images_per_s);
         fflush(stderr);
         return;
     }
-    if (ps->tty)
-        fputs("\r\033[K", stderr);
+    if (ps->tty) fputs("\r\033[K", stderr);
     fprintf(stderr, "%sepoch %d/%d: loss %.4f", stage, p->epoch + 1, p->epochs, p->loss);
     if (!isnan(p->val_accuracy))
         fprintf(stderr, ", val loss %.4f acc %.4f bal-acc %.4f macro-F1 %.4f", p->val_loss,
@@ -304,8 +419,7 @@ int cmd_train(int argc, char **argv) {
         return CLI_EXIT_FAIL;
     }
     int rc = parse_args(cmd, argc, argv, &a);
-    if (rc == 0)
-        rc = finish_config(cmd, &a);
+    if (rc == 0) rc = finish_config(cmd, &a);
     if (rc != 0) {
         imbal_ctx_destroy(a.ctx);
         return rc < 0 ? CLI_EXIT_OK : rc;

@@ -7,7 +7,8 @@
 static const char usage[] =
     "Usage: imbal COMMAND [OPTIONS]\n"
     "\n"
-    "Train image classifiers on class-imbalanced data: index, weigh and resample.\n"
+    "Train image classifiers on class-imbalanced data: index, weigh, resample, train\nand "
+    "evaluate.\n"
     "\n"
     "Commands:\n"
     "  synth     draw a long-tailed synthetic image set (ImageFolder of JPEGs)\n"
@@ -18,6 +19,9 @@ static const char usage[] =
     "  loss      a fused loss and its gradient on your own .npy arrays (ce, focal, ...)\n"
     "  augment   one augmentation op with explicit parameters on one image (PNG out)\n"
     "  chip      cut large images into size x size tiles (ImageFolder + manifest out)\n"
+    "  train     train a residual CNN with any rebalancing strategy (CPU or CUDA)\n"
+    "  eval      evaluate a trained run: per-class metrics, confusion matrix, pictures\n"
+    "  compare   per-class change of precision/recall/F-beta between two runs\n"
     "  version   print the version and whether CUDA is built in\n"
     "\n"
     "A dataset is an ImageFolder directory (one sub-directory per class) or a CSV manifest\n"
@@ -35,9 +39,10 @@ int main(int argc, char **argv) {
     static const struct {
         const char *name;
         cli_command_fn fn;
-    } commands[] = {{"synth", cmd_synth},      {"stats", cmd_stats},   {"weights", cmd_weights},
-                    {"split", cmd_split},      {"sample", cmd_sample}, {"loss", cmd_loss},
-                    {"augment", cmd_augment},  {"chip", cmd_chip},     {"version", cmd_version},
+    } commands[] = {{"synth", cmd_synth},      {"stats", cmd_stats},     {"weights", cmd_weights},
+                    {"split", cmd_split},      {"sample", cmd_sample},   {"loss", cmd_loss},
+                    {"augment", cmd_augment},  {"chip", cmd_chip},       {"train", cmd_train},
+                    {"eval", cmd_eval},        {"compare", cmd_compare}, {"version", cmd_version},
                     {"--version", cmd_version}};
     if (argc < 2) {
         fputs(usage, stderr);

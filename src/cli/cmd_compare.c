@@ -1,0 +1,251 @@
+/* imbal compare: the per-class change of precision, recall and F-beta from run A to run B, read
+ * from their report.json files (written by imbal eval or imbal train), as a table and a picture. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli_common.h"
+#include "json_writer.h"
+
+static const char usage[] =
+    "Usage: imbal compare RUN_A RUN_B [--out DIR] [--json]\n"
+    "\n"
+    "RUN_A and RUN_B are run (or eval output) directories holding report.json, or report.json\n"
+    "files themselves, evaluated on the same data. Prints balanced accuracy, macro-F1 and\n"
+    "accuracy side by side and, per class, the percent change (B - A) / A of precision, recall\n"
+    "and F-beta; writes the chart DIR/compare.png (default: RUN_B's directory).\n";
+
+#define MAX_CLASSES 4096
+
+typedef struct report {
+    char *text;
+    double accuracy, balanced_accuracy, macro_f1, macro_fbeta, beta;
+    int num_classes;
+    char *names[MAX_CLASSES];
+    double precision[MAX_CLASSES], recall[MAX_CLASSES], fbeta[MAX_CLASSES];
+} report;
+
+/* The number after "key": in [p, end) (NaN if absent or null). */
+static double number_in(const char *p, const char *end, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *q = strstr(p, pat);
+    if (!q || (end && q >= end)) return NAN;
+    q += strlen(pat);
+    while (*q == ' ')
+        q++;
+    char *e = NULL;
+    double v = strtod(q, &e);
+    return e == q ? NAN : v;
+}
+
+static char *string_in(const char *p, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *q = strstr(p, pat);
+    if (!q) return NULL;
+    q = strchr(q + strlen(pat), '"');
+    if (!q) return NULL;
+    q++;
+    size_t n = 0;
+    while (q[n] && q[n] != '"')
+        n += q[n] == '\\' && q[n + 1] ? 2 : 1;
+    char *s = malloc(n + 1);
+    if (s) {
+        memcpy(s, q, n);
+        s[n] = '\0';
+    }
+    return s;
+}
+
+static int read_report(const char *cmd, const char *arg, report *r) {
+    char path[4096];
+    struct stat sb;
+    if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode))
+        snprintf(path, sizeof path, "%s/report.json", arg);
+    else
+        snprintf(path, sizeof path, "%s", arg);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        fprintf(stderr, "imbal %s: cannot read '%s' (run imbal eval first?)\n", cmd, path);
+        return -1;
+    }
+    fseek(fp, 0, SEEK_END);
+    long len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    r->text = malloc((size_t)len + 1);
+    size_t got = r->text ? fread(r->text, 1, (size_t)len, fp) : 0;
+    fclose(fp);
+    if (!r->text || got != (size_t)len)
+        return fprintf(stderr, "imbal %s: cannot read '%s'\n", cmd, path), -1;
+    r->text[len] = '\0';
+    const char *pc = strstr(r->text, "\"per_class\":");
+    if (!pc) return fprintf(stderr, "imbal %s: '%s' has no per_class array\n", cmd, path), -1;
+    r->accuracy = number_in(r->text, pc, "accuracy");
+    r->balanced_accuracy = number_in(r->text, pc, "balanced_accuracy");
+    r->macro_f1 = number_in(r->text, pc, "macro_f1");
+    r->macro_fbeta = number_in(r->text, pc, "macro_fbeta");
+    r->beta = number_in(r->text, pc, "beta");
+    const char *end = strstr(pc, "\"confusion\":");
+    const char *p = strchr(pc, '[');
+    while (p && (p = strchr(p, '{')) != NULL && (!end || p < end)) {
+        const char *close = strchr(p, '}');
+        if (!close || r->num_classes >= MAX_CLASSES) break;
+        int k = r->num_classes++;
+        r->names[k] = string_in(p, "name");
+        r->precision[k] = number_in(p, close, "precision");
+        r->recall[k] = number_in(p, close, "recall");
+        r->fbeta[k] = number_in(p, close, "fbeta");
+        p = close + 1;
+    }
+    if (r->num_classes == 0)
+        return fprintf(stderr, "imbal %s: '%s' lists no classes\n", cmd, path), -1;
+    return 0;
+}
+
+static void free_report(report *r) {
+    for (int k = 0; k < r->num_classes; k++)
+        free(r->names[k]);
+    free(r->text);
+}
+
+static double pct(double a, double b) {
+    if (isnan(a) || isnan(b)) return NAN;
+    if (a == 0) return b == 0 ? 0 : NAN;
+    return 100.0 * (b - a) / a;
+}
+
+static void print_table(const report *a, const report *b, const double *v) {
+    printf("%-22s %10s %10s\n", "", "A", "B");
+    printf("%-22s %10.4f %10.4f\n", "balanced accuracy", a->balanced_accuracy,
+           b->balanced_accuracy);
+    printf("%-22s %10.4f %10.4f\n", "macro-F1", a->macro_f1, b->macro_f1);
+    printf("%-22s %10.4f %10.4f\n", "accuracy", a->accuracy, b->accuracy);
+    printf("\n%-22s %9s %9s %11s %11s %11s\n", "class", "recall A", "recall B", "precision %",
+           "recall %", "F-beta %");
+    for (int k = 0; k < a->num_classes; k++) {
+        printf("%-22.22s %9.3f %9.3f", a->names[k] ? a->names[k] : "?", a->recall[k], b->recall[k]);
+        for (int s = 0; s < 3; s++) {
+            double x = v[k * 3 + s];
+            if (isnan(x))
+                printf(" %11s", "n/a");
+            else
+                printf(" %+10.1f%%", x);
+        }
+        printf("\n");
+    }
+}
+
+static void print_json(const report *a, const report *b, const double *v) {
+    json_writer w;
+    json_begin(&w, stdout);
+    json_object_begin(&w);
+    json_kv_double(&w, "balanced_accuracy_a", a->balanced_accuracy);
+    json_kv_double(&w, "balanced_accuracy_b", b->balanced_accuracy);
+    json_kv_double(&w, "macro_f1_a", a->macro_f1);
+    json_kv_double(&w, "macro_f1_b", b->macro_f1);
+    json_kv_double(&w, "accuracy_a", a->accuracy);
+    json_kv_double(&w, "accuracy_b", b->accuracy);
+    json_key(&w, "per_class");
+    json_array_begin(&w);
+    for (int k = 0; k < a->num_classes; k++) {
+        json_object_begin(&w);
+        json_kv_string(&w, "name", a->names[k] ? a->names[k] : "");
+        json_kv_double(&w, "recall_a", a->recall[k]);
+        json_kv_double(&w, "recall_b", b->recall[k]);
+        json_kv_double(&w, "precision_change_pct", v[k * 3]);
+        json_kv_double(&w, "recall_change_pct", v[k * 3 + 1]);
+        json_kv_double(&w, "fbeta_change_pct", v[k * 3 + 2]);
+        json_object_end(&w);
+    }
+    json_array_end(&w);
+    json_object_end(&w);
+    json_end(&w);
+}
+
+static int compare(const char *cmd, report *a, report *b, const char *out_dir, int json) {
+    if (a->num_classes != b->num_classes)
+        return fprintf(stderr, "imbal %s: the reports have %d and %d classes\n", cmd,
+                       a->num_classes, b->num_classes),
+               CLI_EXIT_FAIL;
+    for (int k = 0; k < a->num_classes; k++)
+        if (!a->names[k] || !b->names[k] || strcmp(a->names[k], b->names[k]) != 0)
+            return fprintf(stderr, "imbal %s: class %d is '%s' in A and '%s' in B\n", cmd, k,
+                           a->names[k] ? a->names[k] : "?", b->names[k] ? b->names[k] : "?"),
+                   CLI_EXIT_FAIL;
+    int K = a->num_classes;
+    double *v = malloc(sizeof *v * (size_t)K * 3);
+    if (!v) return CLI_EXIT_FAIL;
+    for (int k = 0; k < K; k++) {
+        v[k * 3] = pct(a->precision[k], b->precision[k]);
+        v[k * 3 + 1] = pct(a->recall[k], b->recall[k]);
+        v[k * 3 + 2] = pct(a->fbeta[k], b->fbeta[k]);
+    }
+    if (json)
+        print_json(a, b, v);
+    else
+        print_table(a, b, v);
+    imbal_ctx *ctx = NULL;
+    int rc = CLI_EXIT_OK;
+    char path[4200], fb[32];
+    snprintf(path, sizeof path, "%s/compare.png", out_dir);
+    snprintf(fb, sizeof fb, "F%.2g", isnan(a->beta) ? 0.5 : a->beta);
+    const char *series[3] = {"precision", "recall", fb};
+    if (imbal_ctx_create(&ctx) != IMBAL_OK ||
+        imbal_plot_bars(ctx, path, "Per-class change from A to B (percent)", K,
+                        (const char *const *)a->names, 3, series, v, "%") != IMBAL_OK)
+        rc = cli_fail(cmd, ctx);
+    else if (!json)
+        printf("\nchart: %s\n", path);
+    imbal_ctx_destroy(ctx);
+    free(v);
+    return rc;
+}
+
+int cmd_compare(int argc, char **argv) {
+    const char *cmd = "compare";
+    static const struct option longopts[] = {
+        {"out", required_argument, 0, 'o'}, CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    const char *out = NULL;
+    int json = 0, c;
+    while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
+        if (c == CLI_OPT_HELP) {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        } else if (c == CLI_OPT_JSON) {
+            json = 1;
+        } else if (c == 'o') {
+            out = optarg;
+        } else {
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) return cli_usage_error(cmd, "give two runs: RUN_A RUN_B");
+    report *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+    int rc = CLI_EXIT_FAIL;
+    if (a && b && read_report(cmd, argv[optind], a) == 0 &&
+        read_report(cmd, argv[optind + 1], b) == 0) {
+        char dir[4096];
+        struct stat sb;
+        const char *rb = argv[optind + 1];
+        if (!out) {
+            snprintf(dir, sizeof dir, "%s", rb);
+            if (!(stat(rb, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+                char *slash = strrchr(dir, '/');
+                if (slash)
+                    *slash = '\0';
+                else
+                    snprintf(dir, sizeof dir, ".");
+            }
+            out = dir;
+        }
+        rc = compare(cmd, a, b, out, json);
+    }
+    if (a) free_report(a);
+    if (b) free_report(b);
+    free(a);
+    free(b);
+    return rc;
+}
