@@ -88,6 +88,9 @@ static imbal_status check_config(imbal_ctx *ctx, const imbal_train_config *c) {
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
                           "train: --drw-epoch %d / --drs-epoch %d must be below --epochs %d",
                           c->drw_epoch, c->drs_epoch, c->epochs);
+    if (c->stop_after < 0)
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "train: --stop-after %d must be >= 0",
+                          c->stop_after);
     if (c->crt_epochs < 0 || c->warmup_epochs < 0 || c->warmup_epochs >= c->epochs)
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
                           "train: --crt-epochs %d must be >= 0 and --warmup-epochs %d in "
@@ -553,6 +556,7 @@ static imbal_status stage_main(trainer *t, imbal_train_progress_fn progress, voi
         t->ri.epoch = e + 1;
         TRY(save(t, &t->os));
         (*ran)++;
+        if (t->cfg->stop_after > 0 && *ran >= t->cfg->stop_after) return IMBAL_OK;
     }
     return IMBAL_OK;
 }
@@ -577,6 +581,7 @@ static imbal_status stage_crt(trainer *t, imbal_train_progress_fn progress, void
             t->ri.crt_epoch = e + 1;
             st = save(t, &os2);
             (*ran)++;
+            if (t->cfg->stop_after > 0 && *ran >= t->cfg->stop_after) break;
         }
     }
     optim_state_free(&os2);
@@ -674,9 +679,19 @@ static imbal_status train_run(trainer *t, imbal_train_progress_fn progress, void
     if (c->resume) TRY(resume(t));
     TRY(imbal_device_name(t->ctx, t->dev, res->device_name, (int)sizeof res->device_name));
     int ran = 0;
+    int stop = c->stop_after > 0;
     if (!t->ri.finished) {
         TRY(stage_main(t, progress, user, &ran));
-        TRY(stage_crt(t, progress, user, &ran));
+        if (!(stop && ran >= c->stop_after)) TRY(stage_crt(t, progress, user, &ran));
+    }
+    if (stop && ran >= c->stop_after &&
+        !(t->ri.epoch == c->epochs && t->ri.crt_epoch == c->crt_epochs)) {
+        res->epochs_run = ran;
+        res->final_train_loss = t->hist.n ? t->hist.train_loss[t->hist.n - 1] : NAN;
+        res->images_per_s = t->seconds > 0 ? t->images / t->seconds : 0;
+        return IMBAL_OK;
+    }
+    if (!t->ri.finished) {
         if (c->tau_norm > 0) TRY(imbal_model_tau_normalize(t->ctx, t->model, c->tau_norm));
         t->ri.finished = 1;
         TRY(save(t, NULL));

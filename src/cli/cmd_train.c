@@ -47,7 +47,7 @@ static const char usage[] =
     "                       normalize=cifar10)\n"
     "  --aug-tail-power P   per-class augmentation strength (n_max/n_c)^P, capped at 4\n"
     "Other:\n"
-    "  --seed S  --resume  --threads T  --quiet  --json\n";
+    "  --seed S  --resume  --stop-after E  --threads T  --quiet  --json\n";
 
 enum {
     OPT_DATA = 300,
@@ -87,7 +87,8 @@ enum {
     OPT_SEED,
     OPT_RESUME,
     OPT_THREADS,
-    OPT_QUIET
+    OPT_QUIET,
+    OPT_STOP
 };
 
 typedef struct train_cli {
@@ -247,6 +248,9 @@ static int parse_one(const char *cmd, train_cli *a, int c) {
     case OPT_THREADS:
         bad = parse_int(cmd, "--threads", 1, 1024, &cfg->threads);
         break;
+    case OPT_STOP:
+        bad = parse_int(cmd, "--stop-after", 0, 100000, &cfg->stop_after);
+        break;
     case OPT_QUIET:
         a->quiet = 1;
         break;
@@ -297,6 +301,7 @@ static int parse_args(const char *cmd, int argc, char **argv, train_cli *a) {
         {"resume", no_argument, 0, OPT_RESUME},
         {"threads", required_argument, 0, OPT_THREADS},
         {"quiet", no_argument, 0, OPT_QUIET},
+        {"stop-after", required_argument, 0, OPT_STOP},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     int c, bad = 0;

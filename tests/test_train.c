@@ -1,0 +1,215 @@
+/* The training loop on the CPU: a tiny synthetic set must be learned, a resumed run must equal an
+ * uninterrupted one bit for bit, the run directory holds what the docs say, and every error the
+ * issue names is clear. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "imbal/imbal.h"
+#include "test_util.h"
+
+/* 3 shape classes, 16 x 16, 60/30/15 training images, 20 test images each. */
+static char *make_set(imbal_ctx *ctx) {
+    char *dir = tu_mkdtemp();
+    char *out = tu_join(dir, "set");
+    imbal_synth_options o;
+    imbal_synth_options_default(&o);
+    o.out_dir = out;
+    o.num_classes = 3;
+    o.max_per_class = 60;
+    o.ratio = 4;
+    o.size = 16;
+    o.test_per_class = 20;
+    o.seed = 3;
+    cr_assert_eq(imbal_synth_write(ctx, &o), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    free(dir);
+    return out;
+}
+
+static void small_config(imbal_train_config *c, const char *train, const char *val,
+                         const char *out) {
+    imbal_train_config_default(c);
+    c->data = train;
+    c->val = val;
+    c->out_dir = out;
+    c->arch = "resnet8";
+    c->width = 8;
+    c->image_size = 16;
+    c->epochs = 6;
+    c->batch = 16;
+    c->lr = 0.05;
+    c->augment = "crop=16:pad=2,flip,normalize=cifar10";
+    c->seed = 11;
+}
+
+static char *sub(const char *dir, const char *name) {
+    return tu_join(dir, name);
+}
+
+Test(train, learns_a_tiny_set_and_writes_the_run, .timeout = 120) {
+    imbal_ctx *ctx = tu_ctx();
+    char *set = make_set(ctx);
+    char *train = sub(set, "train"), *test = sub(set, "test"), *run = sub(set, "run");
+    imbal_train_config c;
+    small_config(&c, train, test, run);
+    c.sampler = IMBAL_SAMPLER_CLASS_POWER; /* class-balanced */
+    imbal_train_result r;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(r.epochs_run, 6);
+    cr_expect_gt(r.val_accuracy, 0.6, "val accuracy %g (chance 0.33)", r.val_accuracy);
+    cr_expect_gt(r.val_balanced_accuracy, 0.6);
+    const char *files[] = {"checkpoint.safetensors",
+                           "metrics.jsonl",
+                           "report.json",
+                           "report.md",
+                           "confusion.png",
+                           "confusion_normalized.png",
+                           "recall_vs_count.png",
+                           "curves_loss.png",
+                           "curves_accuracy.png"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *p = sub(run, files[i]);
+        struct stat sb;
+        cr_expect_eq(stat(p, &sb), 0, "missing %s", files[i]);
+        free(p);
+    }
+    char *mj = sub(run, "metrics.jsonl");
+    size_t len = 0;
+    char *text = tu_read_file(mj, &len);
+    int lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    cr_assert_eq(lines, 6);
+    cr_assert_not_null(strstr(text, "\"per_class_recall\""));
+    cr_assert_not_null(strstr(text, "\"balanced_accuracy\""));
+    free(text);
+    free(mj);
+    /* imbal eval on the test split reproduces the final validation numbers. */
+    imbal_eval_config e;
+    imbal_eval_config_default(&e);
+    e.run_dir = run;
+    e.data = test;
+    char *ev = sub(set, "eval");
+    e.out_dir = ev;
+    imbal_metrics_report rep;
+    cr_assert_eq(imbal_eval(ctx, &e, &rep), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_float_eq(rep.accuracy, r.val_accuracy, 1e-9);
+    cr_assert_eq(rep.total, 60);
+    imbal_metrics_report_free(&rep);
+    free(ev);
+    tu_rmtree(set);
+    free(train), free(test), free(run), free(set);
+    imbal_ctx_destroy(ctx);
+}
+
+static void *read_all(const char *path, size_t *len) {
+    return tu_read_file(path, len);
+}
+
+Test(train, resume_equals_uninterrupted, .timeout = 120) {
+    imbal_ctx *ctx = tu_ctx();
+    char *set = make_set(ctx);
+    char *train = sub(set, "train"), *a = sub(set, "a"), *b = sub(set, "b");
+    imbal_train_config c;
+    imbal_train_result r;
+    small_config(&c, train, NULL, a);
+    c.epochs = 4;
+    c.crt_epochs = 2;
+    c.weights.scheme = IMBAL_WEIGHTS_ENS;
+    c.drw_epoch = 2;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(r.epochs_run, 6);
+    c.out_dir = b;
+    c.stop_after = 3; /* interrupted inside the main stage */
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(r.epochs_run, 3);
+    c.resume = 1;
+    c.stop_after = 2; /* and again inside cRT */
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(r.epochs_run, 2);
+    c.stop_after = 0;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(r.epochs_run, 1);
+    /* The same weights, bit for bit. */
+    char *pa = sub(a, "checkpoint.safetensors"), *pb = sub(b, "checkpoint.safetensors");
+    imbal_safetensors *sa = NULL, *sb = NULL;
+    cr_assert_eq(imbal_safetensors_open(ctx, pa, &sa), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(imbal_safetensors_open(ctx, pb, &sb), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(imbal_safetensors_count(sa), imbal_safetensors_count(sb));
+    for (int i = 0; i < imbal_safetensors_count(sa); i++) {
+        const char *name = imbal_safetensors_name(sa, i);
+        imbal_tensor ta, tb;
+        cr_assert_eq(imbal_safetensors_get(ctx, sa, name, &ta), IMBAL_OK);
+        cr_assert_eq(imbal_safetensors_get(ctx, sb, name, &tb), IMBAL_OK, "%s", name);
+        cr_assert_eq(memcmp(ta.data, tb.data, imbal_tensor_nbytes(&ta)), 0, "%s differs", name);
+    }
+    imbal_safetensors_close(sa);
+    imbal_safetensors_close(sb);
+    /* metrics.jsonl has one line per epoch of both stages in both runs. */
+    char *ma = sub(a, "metrics.jsonl"), *mb = sub(b, "metrics.jsonl");
+    size_t la, lb;
+    char *ta = read_all(ma, &la), *tb = read_all(mb, &lb);
+    int na = 0, nb = 0;
+    for (size_t i = 0; i < la; i++)
+        na += ta[i] == '\n';
+    for (size_t i = 0; i < lb; i++)
+        nb += tb[i] == '\n';
+    cr_assert_eq(na, 6);
+    cr_assert_eq(nb, 6);
+    free(ta), free(tb), free(ma), free(mb), free(pa), free(pb);
+    tu_rmtree(set);
+    free(train), free(a), free(b), free(set);
+    imbal_ctx_destroy(ctx);
+}
+
+Test(train, errors_are_clear, .timeout = 60) {
+    imbal_ctx *ctx = tu_ctx();
+    char *set = make_set(ctx);
+    char *train = sub(set, "train"), *run = sub(set, "run");
+    imbal_train_config c;
+    imbal_train_result r;
+    /* no images */
+    char *empty = sub(set, "empty");
+    char *cls = sub(empty, "a");
+    cr_assert_eq(mkdir(empty, 0777), 0);
+    cr_assert_eq(mkdir(cls, 0777), 0);
+    small_config(&c, empty, NULL, run);
+    cr_assert_neq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_OK);
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "empty"), "%s", imbal_ctx_error(ctx));
+    /* a validation class the training set lacks */
+    char *val = sub(set, "val");
+    char *vcls = sub(val, "99-unknown");
+    cr_assert_eq(mkdir(val, 0777), 0);
+    cr_assert_eq(mkdir(vcls, 0777), 0);
+    small_config(&c, train, val, run);
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_ERR_DATA);
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "'99-unknown' is in the validation set"), "%s",
+                       imbal_ctx_error(ctx));
+    /* resume from another architecture */
+    small_config(&c, train, NULL, run);
+    c.epochs = 1;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    c.width = 4;
+    c.resume = 1;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_ERR_DATA);
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "another architecture"), "%s",
+                       imbal_ctx_error(ctx));
+    /* eval data whose classes the run does not have */
+    imbal_eval_config e;
+    imbal_eval_config_default(&e);
+    e.run_dir = run;
+    e.data = val;
+    cr_assert_eq(imbal_eval(ctx, &e, NULL), IMBAL_ERR_DATA);
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "99-unknown"), "%s", imbal_ctx_error(ctx));
+    /* bad options name themselves */
+    small_config(&c, train, NULL, run);
+    c.drw_epoch = 9;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_ERR_INVALID_ARGUMENT);
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "--drw-epoch 9"));
+    tu_rmtree(set);
+    free(train), free(run), free(set), free(empty), free(cls), free(val), free(vcls);
+    imbal_ctx_destroy(ctx);
+}
