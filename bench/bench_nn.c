@@ -37,7 +37,7 @@ static const layer layers[] = {
 
 static void sync_device(imbal_device dev) {
 #ifdef IMBAL_WITH_CUDA
-    if (dev.kind == IMBAL_DEVICE_CUDA) cudaDeviceSynchronize();
+    if (dev.kind == IMBAL_DEVICE_CUDA) (void)cudaDeviceSynchronize();
 #else
     (void)dev;
 #endif
