@@ -38,7 +38,8 @@ IMBAL_API void imbal_conv2d_out_hw(const imbal_conv2d_shape *shape, int *out_h, 
  * weight-grad, chosen by cuDNN's heuristics, and their workspace. A call may pass any batch
  * 1..shape.n (the last batch of an epoch is smaller): the CUDA plan builds and caches plans for
  * each distinct batch it meets. `dtype` is IMBAL_F32 (both devices) or IMBAL_BF16 (CUDA only:
- * x, w, y, dx, dy in bf16, dw in f32 accumulated in f32). */
+ * x, w, y, dx, dy in bf16, dw in f32 accumulated in f32). A plan owns its workspace: calls on one
+ * plan must not run concurrently from several threads. */
 typedef struct imbal_conv_plan imbal_conv_plan;
 
 IMBAL_API imbal_status imbal_conv_plan_create(imbal_ctx *ctx, imbal_device device,
