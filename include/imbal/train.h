@@ -63,6 +63,8 @@ typedef struct imbal_train_config {
     double aug_tail_power; /* per-class strength (n_max / n_c)^p, capped at 4; 0 = off */
     uint64_t seed;
     int resume;  /* 1: continue from RUN_DIR's checkpoint */
+    int stop_after; /* > 0: stop after this many epochs in this call, as if interrupted (the
+                       checkpoint is complete; --resume continues); 0 = run to the end */
     int threads; /* loader threads; 0 = the context's */
 } imbal_train_config;
 
