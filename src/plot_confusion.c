@@ -141,7 +141,7 @@ imbal_status imbal_plot_confusion(imbal_ctx *ctx, const char *path, int num_clas
                                  : (max_count > 0 ? (double)v / (double)max_count : 0.0);
             imbal_rgb col = imbal_colormap_viridis(t);
             imbal_canvas_rect_c(&c, x, y, L.cell, L.cell, col);
-            if (!L.labels) continue;
+            if (!L.labels || v == 0) continue; /* blank zeros keep the errors readable */
             cell_text(buf, sizeof buf, normalize, v, row_sum);
             int tw = imbal_canvas_text_width(buf, 1);
             imbal_canvas_text_c(&c, x + (L.cell - tw) / 2, y + (L.cell - PLOT_GLYPH) / 2, buf, 1, 0,

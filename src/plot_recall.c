@@ -85,7 +85,9 @@ imbal_status imbal_plot_recall_vs_count(imbal_ctx *ctx, const char *path, const 
             snprintf(buf, sizeof buf, "%d", i);
         imbal_plot_fit_text(buf, 12 * PLOT_GLYPH, 1, fit, sizeof fit);
         int tw = imbal_canvas_text_width(fit, 1);
-        int ty = (int)lround(imbal_axis_map(&f.ya, r, y1, y0)) - 4;
+        /* below-right of the point: recall tends to rise with count, so the neighbour on the
+         * right sits higher and the label stays clear of it */
+        int ty = (int)lround(imbal_axis_map(&f.ya, r, y1, y0)) + 3;
         int tx = px + 7 + tw <= f.x + f.w - 2 ? px + 7 : px - 7 - tw; /* flip at the right edge */
         imbal_canvas_text_c(&c, tx, ty, fit, 1, 0, PLOT_TEXT);
     }
