@@ -32,8 +32,8 @@ typedef struct layout {
     int cell, grid, left, top, name_w, label_w, names, labels, cbar_x, cbar_lw, width, height;
 } layout;
 
-static void plan(layout *L, int n, const int64_t *cm, const char *const *names, int normalize,
-                 const char *title, int64_t max_count) {
+static void plan(layout *L, int n, const char *const *names, int normalize, const char *title,
+                 int64_t max_count) {
     memset(L, 0, sizeof *L);
     L->names = n <= NAMES_MAX_CLASSES;
     char buf[256];
@@ -45,7 +45,6 @@ static void plan(layout *L, int n, const int64_t *cm, const char *const *names, 
     if (L->name_w > NAME_MAX_PX) L->name_w = NAME_MAX_PX;
     cell_text(buf, sizeof buf, normalize, max_count, max_count);
     L->label_w = imbal_canvas_text_width(normalize ? "0.00" : buf, 1);
-    (void)cm;
     int want = L->label_w + 10 < 28 ? 28 : L->label_w + 10;
     if (!L->names)
         L->cell = GRID_TARGET_PX / n < 1 ? 1 : GRID_TARGET_PX / n;
@@ -57,12 +56,14 @@ static void plan(layout *L, int n, const int64_t *cm, const char *const *names, 
     L->grid = L->cell * n;
     int side_label = L->names ? 2 * PLOT_GLYPH + 8 : PLOT_GLYPH + 16;
     L->left = 16 + side_label + (L->names ? L->name_w + 8 : 0);
-    int w_guess = L->left + L->grid + 120;
-    L->top = imbal_plot_title_height(title, w_guess) + 8;
     cell_text(buf, sizeof buf, normalize, max_count, max_count);
     L->cbar_lw = imbal_canvas_text_width(normalize ? "1.0" : buf, 1);
     L->cbar_x = L->left + L->grid + 20;
     L->width = L->cbar_x + 16 + 8 + L->cbar_lw + 16;
+    /* a small matrix widens to show its title whole (at scale 1 at least) */
+    int title_w = title ? imbal_canvas_text_width(title, 1) + 16 : 0;
+    if (title_w > L->width) L->width = title_w < 2000 ? title_w : 2000;
+    L->top = imbal_plot_title_height(title, L->width) + 8;
     L->height = L->top + L->grid + 8 + (L->names ? L->name_w + 8 : 0) + 2 * PLOT_GLYPH + 16;
 }
 
@@ -120,7 +121,7 @@ imbal_status imbal_plot_confusion(imbal_ctx *ctx, const char *path, int num_clas
         if (confusion[i] > max_count) max_count = confusion[i];
     }
     layout L;
-    plan(&L, n, confusion, class_names, normalize, title, max_count);
+    plan(&L, n, class_names, normalize, title, max_count);
     imbal_canvas c;
     imbal_status st = imbal_canvas_create(ctx, &c, L.width, L.height, 255, 255, 255);
     if (st) return st;
