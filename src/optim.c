@@ -3,6 +3,7 @@
  * runs with the per-call scalars folded the way PyTorch folds them. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "imbal/optim.h"
@@ -80,6 +81,19 @@ imbal_status imbal_optim_config_check(imbal_ctx *ctx, const imbal_optim_config *
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
                           "optimizer config: eps = %g must be finite and > 0", (double)cfg->eps);
     return IMBAL_OK;
+}
+
+/* The double a user meant when the f32 field holds it: the shortest decimal that rounds to the
+ * float (0.999f -> 0.999, not 0.99900001287), so 1 - beta2 and the bias corrections equal
+ * PyTorch's, which sees the Python float 0.999. */
+static double decimal_double(float f) {
+    char text[32];
+    for (int digits = 1; digits <= 9; ++digits) {
+        snprintf(text, sizeof text, "%.*g", digits, (double)f);
+        double d = strtod(text, NULL);
+        if ((float)d == f) return d;
+    }
+    return (double)f;
 }
 
 static const char *dev_kind(imbal_device d) {
@@ -175,7 +189,7 @@ imbal_status imbal_adamw_step(imbal_ctx *ctx, imbal_device device, const imbal_o
     if ((st = check_tensor(ctx, fn, "m (first moment)", m, device, param)) != IMBAL_OK) return st;
     if ((st = check_tensor(ctx, fn, "v (second moment)", v, device, param)) != IMBAL_OK) return st;
     /* PyTorch computes these in Python floats (double) and rounds them to f32 in the kernels. */
-    double b1 = cfg->beta1, b2 = cfg->beta2;
+    double b1 = decimal_double(cfg->beta1), b2 = decimal_double(cfg->beta2);
     double bc1 = 1.0 - pow(b1, (double)step), bc2 = 1.0 - pow(b2, (double)step);
     imbal_adamw_job job;
     job.n = imbal_tensor_numel(param);
