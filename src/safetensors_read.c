@@ -318,7 +318,8 @@ imbal_status imbal_safetensors_get(imbal_ctx *ctx, const imbal_safetensors *st, 
     for (int i = 0; i < st->count; ++i) {
         const st_entry *e = &st->entries[i];
         if (strcmp(e->name, name) != 0) continue;
-        void *data = e->copy ? e->copy : st->data + e->begin;
+        /* An empty tensor points at the (aligned) start of the data: nothing is read there. */
+        void *data = e->copy ? e->copy : e->end == e->begin ? st->data : st->data + e->begin;
         *view = imbal_tensor_wrap(data, e->dtype, e->ndim, e->shape, imbal_device_cpu());
         return IMBAL_OK;
     }
