@@ -459,11 +459,12 @@ static imbal_status run_epoch(trainer *t, int stage, int epoch, int epochs,
         es.lr = imbal_lr_at(sched, *step);
         double lv = 0;
         if (b.n >= 2) st = train_step(t, &b, key_epoch, stage, es.lr, os, &lv);
+        int bn = b.n; /* release clears the batch */
         imbal_loader_release(t->loader, &b);
         (*step)++;
         k++;
-        images += b.n;
-        loss_sum += lv * b.n;
+        images += bn;
+        loss_sum += lv * bn;
         if (st == IMBAL_OK && progress) {
             imbal_train_progress p = {0};
             p.stage = stage;
