@@ -10,11 +10,12 @@
  * A call then builds a variant pack (the device pointers + the shared workspace) and runs
  * cudnnBackendExecute on the context's cuDNN handle (default stream).
  *
- * Numerics: for f32 we first refuse engines noted TENSOR_CORE / DOWN_CONVERT_INPUTS /
- * REDUCED_PRECISION_REDUCTION (TF32 on Hopper) so results match the CPU twin to ~1e-5, and
- * always refuse NONDETERMINISTIC engines (atomics in wgrad) so reruns give the same bits. Only when
- * no engine passes do we relax (first the precision notes, then determinism), and the relaxation
- * is logged on the context at IMBAL_LOG_WARN. bf16 allows tensor cores (that is its point).
+ * Numerics: for f32 we first take only engines with none of the numerical notes TENSOR_CORE,
+ * DOWN_CONVERT_INPUTS, REDUCED_PRECISION_REDUCTION (TF32 on Ampere/Hopper), FFT or WINOGRAD*, so
+ * results match the CPU twin to ~1e-5; for every dtype we refuse NONDETERMINISTIC engines (atomics
+ * in wgrad) so reruns give the same bits. Only when no engine passes do we relax (first the
+ * precision notes, then determinism), and say so on the context at IMBAL_LOG_WARN; the engine
+ * chosen is logged at IMBAL_LOG_DEBUG. bf16 allows tensor cores (that is its point).
  *
  * bf16: x, w, y, dx, dy are bf16; cuDNN's weight-grad output has w's data type, so the bf16 dw is
  * computed into a bf16 scratch (accumulated in f32 inside cuDNN, rounded once to bf16) and widened
@@ -244,31 +245,51 @@ imbal_status heuristic_configs(imbal_ctx *ctx, Desc &graph, cudnnBackendHeurMode
     return IMBAL_OK;
 }
 
-/* Which numerics filter a config passes: 0 strict (no tensor-core down-conversion for f32, no
- * nondeterminism), 1 deterministic only, 2 anything; -1 if its engine cannot be queried. */
-int config_class(cudnnBackendDescriptor_t cfg, int f32) {
+/* Which numerics filter a config passes: 0 strict (for f32: no tensor-core / TF32 down-conversion,
+ * no reduced-precision reduction, no FFT or Winograd transforms; for any dtype: deterministic),
+ * 1 deterministic only, 2 anything. A config whose engine cannot be queried counts as 2 (tried
+ * last). *engine_index gets the engine's global index (-1 if unknown), for the log. */
+int config_class(cudnnBackendDescriptor_t cfg, int f32, int64_t *engine_index) {
+    *engine_index = -1;
     Desc engine;
     if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINE_DESCRIPTOR, &engine.d) !=
         CUDNN_STATUS_SUCCESS)
-        return -1;
+        return 2;
     int64_t n = 0;
     if (cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1,
                                  &n, &engine.d) != CUDNN_STATUS_SUCCESS ||
         n != 1)
-        return -1;
+        return 2;
+    int64_t idx = -1;
+    if (cudnnBackendGetAttribute(engine.d, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &n,
+                                 &idx) == CUDNN_STATUS_SUCCESS &&
+        n == 1)
+        *engine_index = idx;
     cudnnBackendNumericalNote_t notes[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
     int64_t nn = 0;
     if (cudnnBackendGetAttribute(engine.d, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE,
                                  CUDNN_TYPE_NUMERICAL_NOTE, CUDNN_NUMERICAL_NOTE_TYPE_COUNT, &nn,
                                  notes) != CUDNN_STATUS_SUCCESS)
-        return -1;
+        return 2;
     int nondet = 0, lowprec = 0;
     for (int64_t i = 0; i < nn && i < CUDNN_NUMERICAL_NOTE_TYPE_COUNT; i++) {
-        if (notes[i] == CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC) nondet = 1;
-        if (notes[i] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE ||
-            notes[i] == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS ||
-            notes[i] == CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION)
+        switch (notes[i]) {
+        case CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC:
+            nondet = 1;
+            break;
+        case CUDNN_NUMERICAL_NOTE_TENSOR_CORE:
+        case CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS:
+        case CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION:
+        case CUDNN_NUMERICAL_NOTE_FFT:
+        case CUDNN_NUMERICAL_NOTE_WINOGRAD:
+        case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_4x4:
+        case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_6x6:
+        case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_13x13:
             lowprec = 1;
+            break;
+        default:
+            break;
+        }
     }
     if (nondet) return 2;
     if (f32 && lowprec) return 1;
@@ -341,13 +362,16 @@ imbal_status build_plan(imbal_ctx *ctx, const imbal_conv_plan *cp, cudnnHandle_t
         }
     }
     int found = 0, chosen_class = -1;
+    int64_t chosen_engine = -1;
     for (int cls = 0; cls <= 2 && !found; cls++) {
         for (int m = 0; m < 2 && !found; m++) {
             for (int64_t i = 0; i < counts[m] && !found; i++) {
-                if (config_class(lists[m][i], !bf16) != cls) continue;
+                int64_t engine = -1;
+                if (config_class(lists[m][i], !bf16, &engine) != cls) continue;
                 if (try_plan(h, lists[m][i], &out->plan, &out->workspace)) {
                     found = 1;
                     chosen_class = cls;
+                    chosen_engine = engine;
                 }
             }
         }
@@ -367,7 +391,12 @@ imbal_status build_plan(imbal_ctx *ctx, const imbal_conv_plan *cp, cudnnHandle_t
                   "conv2d %s (n %d, c %d, %dx%d, k %d): no %s cuDNN engine; using one with %s",
                   kDirName[dir], n, s->c, s->h, s->w, s->k,
                   chosen_class == 1 ? "full-f32" : "deterministic",
-                  chosen_class == 1 ? "tensor-core (TF32) numerics" : "nondeterministic numerics");
+                  chosen_class == 1 ? "tensor-core (TF32), FFT or Winograd numerics"
+                                    : "nondeterministic numerics");
+    imbal_log(ctx, IMBAL_LOG_DEBUG,
+              "conv2d %s (n %d, c %d, %dx%d, k %d, %s): cuDNN engine %lld, workspace %lld bytes",
+              kDirName[dir], n, s->c, s->h, s->w, s->k, bf16 ? "bf16" : "f32",
+              (long long)chosen_engine, (long long)out->workspace);
     out->dir = dir;
     out->n = n;
     memcpy(out->align, align, sizeof out->align);
