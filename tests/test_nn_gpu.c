@@ -465,14 +465,17 @@ static void conv_case(imbal_ctx *ctx, imbal_conv2d_shape s, imbal_dtype dt, doub
         expect_same_bits(ctx, what, &got.y, &again.y);
         expect_same_bits(ctx, what, &got.dx, &again.dx);
         expect_same_bits(ctx, what, &got.dw, &again.dw);
-        /* x 4-byte aligned (f32) / 2-byte aligned (bf16): another cuDNN plan */
-        conv_io mis = conv_run(ctx, gpu, GPU, dt, &x, &w, &dy, 1);
-        snprintf(what, sizeof what, "%s batch %d misaligned x", tag, nbs[t]);
-        conv_compare(ctx, what, &ref, &mis, rtol);
+        /* x 4-byte aligned (f32) / 2-byte aligned (bf16): other cuDNN plans (first batch only,
+         * plan builds are the slow part) */
+        if (t == 0) {
+            conv_io mis = conv_run(ctx, gpu, GPU, dt, &x, &w, &dy, 1);
+            snprintf(what, sizeof what, "%s batch %d misaligned x", tag, nbs[t]);
+            conv_compare(ctx, what, &ref, &mis, rtol);
+            conv_free(&mis);
+        }
         conv_free(&ref);
         conv_free(&got);
         conv_free(&again);
-        conv_free(&mis);
         if (dt == IMBAL_BF16) {
             imbal_tensor_free(&xr);
             imbal_tensor_free(&dyr);
