@@ -96,7 +96,20 @@ struct CachedPlan {
     int64_t align[3]; /* x, w, y (dx, w, dy / x, dw, dy): the alignments the plan was built for */
     cudnnBackendDescriptor_t plan;
     int64_t workspace;
+    /* The descriptors the plan was built from (tensors, convolution, operation, graph, engine
+     * config), kept alive as long as the plan: cuDNN does not document that a finalized plan
+     * survives them, and cudnn-frontend also keeps them referenced. */
+    cudnnBackendDescriptor_t keep[7];
 };
+
+void cached_plan_free(CachedPlan *c) {
+    if (c->plan) (void)cudnnBackendDestroyDescriptor(c->plan);
+    c->plan = NULL;
+    for (int i = 0; i < 7; i++) {
+        if (c->keep[i]) (void)cudnnBackendDestroyDescriptor(c->keep[i]);
+        c->keep[i] = NULL;
+    }
+}
 
 struct ConvCuda {
     int device;
@@ -322,7 +335,7 @@ int try_plan(cudnnHandle_t h, cudnnBackendDescriptor_t cfg, cudnnBackendDescript
 
 void free_configs(cudnnBackendDescriptor_t *cfgs, int64_t n) {
     for (int64_t i = 0; i < n; i++)
-        (void)cudnnBackendDestroyDescriptor(cfgs[i]);
+        if (cfgs[i]) (void)cudnnBackendDestroyDescriptor(cfgs[i]);
     free(cfgs);
 }
 
@@ -369,6 +382,8 @@ imbal_status build_plan(imbal_ctx *ctx, const imbal_conv_plan *cp, cudnnHandle_t
                 int64_t engine = -1;
                 if (config_class(lists[m][i], !bf16, &engine) != cls) continue;
                 if (try_plan(h, lists[m][i], &out->plan, &out->workspace)) {
+                    out->keep[6] = lists[m][i]; /* kept with the plan, not freed below */
+                    lists[m][i] = NULL;
                     found = 1;
                     chosen_class = cls;
                     chosen_engine = engine;
@@ -397,6 +412,12 @@ imbal_status build_plan(imbal_ctx *ctx, const imbal_conv_plan *cp, cudnnHandle_t
               "conv2d %s (n %d, c %d, %dx%d, k %d, %s): cuDNN engine %lld, workspace %lld bytes",
               kDirName[dir], n, s->c, s->h, s->w, s->k, bf16 ? "bf16" : "f32",
               (long long)chosen_engine, (long long)out->workspace);
+    out->keep[0] = x.release();
+    out->keep[1] = w.release();
+    out->keep[2] = y.release();
+    out->keep[3] = conv.release();
+    out->keep[4] = op.release();
+    out->keep[5] = graph.release();
     out->dir = dir;
     out->n = n;
     memcpy(out->align, align, sizeof out->align);
@@ -430,14 +451,22 @@ imbal_status get_plan(imbal_ctx *ctx, imbal_conv_plan *cp, cudnnHandle_t h, int 
     if ((size_t)fresh.workspace > cc->ws_bytes) {
         /* The old buffer may still be read by work queued on the default stream; cudaFree
          * synchronises the device before releasing it, so that is safe. */
-        if (cc->ws) IMBAL_CUDA_TRY(ctx, cudaFree(cc->ws));
+        if (cc->ws) {
+            cudaError_t fe = cudaFree(cc->ws);
+            if (fe != cudaSuccess) {
+                (void)cudaGetLastError();
+                cached_plan_free(&fresh);
+                return imbal_fail(ctx, IMBAL_ERR_CUDA, "conv2d %s: cudaFree of the workspace: %s",
+                                  kDirName[dir], cudaGetErrorString(fe));
+            }
+        }
         cc->ws = NULL;
         cc->ws_bytes = 0;
         cudaError_t e = cudaMalloc(&cc->ws, (size_t)fresh.workspace);
         if (e != cudaSuccess) {
             (void)cudaGetLastError();
             cc->ws = NULL;
-            (void)cudnnBackendDestroyDescriptor(fresh.plan);
+            cached_plan_free(&fresh);
             return imbal_fail(ctx,
                               e == cudaErrorMemoryAllocation ? IMBAL_ERR_DEVICE_OUT_OF_MEMORY
                                                              : IMBAL_ERR_CUDA,
@@ -549,7 +578,7 @@ extern "C" void imbal_nn_cuda_conv_plan_destroy(imbal_conv_plan *plan) {
     ConvCuda *cc = (ConvCuda *)plan->cuda;
     (void)cudaSetDevice(cc->device);
     for (int i = 0; i < cc->count; i++)
-        (void)cudnnBackendDestroyDescriptor(cc->plans[i].plan);
+        cached_plan_free(&cc->plans[i]);
     free(cc->plans);
     if (cc->ws) (void)cudaFree(cc->ws);
     if (cc->dw_tmp) (void)cudaFree(cc->dw_tmp);
