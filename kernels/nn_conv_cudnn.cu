@@ -32,6 +32,7 @@
 extern "C" {
 #include "nn_internal.h" /* a C header without C++ guards */
 }
+#include "nn_cuda_check.h"
 
 namespace {
 
@@ -553,6 +554,36 @@ imbal_status run_dir(imbal_ctx *ctx, imbal_conv_plan *cp, int dir, int n, void *
 }
 
 } // namespace
+
+extern "C" imbal_status imbal_nn_cuda_conv_check_descriptors(imbal_ctx *ctx,
+                                                             const imbal_conv2d_shape *shape,
+                                                             imbal_dtype dtype) {
+    if (dtype != IMBAL_F32 && dtype != IMBAL_BF16)
+        return imbal_fail(ctx, IMBAL_ERR_UNSUPPORTED, "conv descriptors: dtype %s (f32 or bf16)",
+                          imbal_dtype_name(dtype));
+    int p, q;
+    imbal_conv2d_out_hw(shape, &p, &q);
+    const cudnnDataType_t dt = dtype == IMBAL_BF16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
+    const int64_t elem = dtype == IMBAL_BF16 ? 2 : 4;
+    const int64_t xd[4] = {shape->n, shape->c, shape->h, shape->w},
+                  wd[4] = {shape->k, shape->c, shape->r, shape->s},
+                  yd[4] = {shape->n, shape->k, p, q};
+    for (int dir = 0; dir < 3; dir++) {
+        Desc x, w, y, conv, op, graph;
+        imbal_status st;
+        if ((st = make_tensor(ctx, x, kUidX, dt, xd, 16)) != IMBAL_OK) return st;
+        if ((st = make_tensor(ctx, w, kUidW, dt, wd, elem)) != IMBAL_OK) return st;
+        if ((st = make_tensor(ctx, y, kUidY, dt, yd, 16)) != IMBAL_OK) return st;
+        if ((st = make_conv_desc(ctx, conv, shape)) != IMBAL_OK) return st;
+        if ((st = make_op(ctx, op, dir, conv, x, w, y)) != IMBAL_OK) return st;
+        DNN_TRY(ctx,
+                cudnnBackendCreateDescriptor(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR, &graph.d));
+        DNN_TRY(ctx, cudnnBackendSetAttribute(graph.d, CUDNN_ATTR_OPERATIONGRAPH_OPS,
+                                              CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &op.d));
+        DNN_TRY(ctx, cudnnBackendFinalize(graph.d));
+    }
+    return IMBAL_OK;
+}
 
 extern "C" imbal_status imbal_nn_cuda_conv_plan_create(imbal_ctx *ctx, imbal_conv_plan *plan) {
     if (plan->dtype != IMBAL_F32 && plan->dtype != IMBAL_BF16)
