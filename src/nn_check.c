@@ -88,12 +88,10 @@ imbal_status imbal_nn_act_dtype(imbal_ctx *ctx, const char *fn, const char *name
 }
 
 imbal_status imbal_nn_cuda_available(imbal_ctx *ctx, const char *fn) {
-#if defined(IMBAL_WITH_CUDA) && defined(IMBAL_NN_CUDA)
+#ifdef IMBAL_WITH_CUDA
     (void)ctx;
     (void)fn;
     return IMBAL_OK;
-#elif defined(IMBAL_WITH_CUDA)
-    return imbal_fail(ctx, IMBAL_ERR_UNSUPPORTED, "%s: the CUDA twin is not built", fn);
 #else
     return imbal_fail(ctx, IMBAL_ERR_NO_DEVICE, "%s: this libimbal was built without CUDA", fn);
 #endif

@@ -29,9 +29,8 @@ imbal_status imbal_nn_act_dtype(imbal_ctx *ctx, const char *fn, const char *name
                                 const imbal_tensor *t, imbal_device device, int allow_bf16,
                                 imbal_dtype *out);
 
-/* Fails for a CUDA device whose twin is not reachable in this build: without IMBAL_WITH_CUDA
- * IMBAL_ERR_NO_DEVICE, with it but without IMBAL_NN_CUDA IMBAL_ERR_UNSUPPORTED ("fn: the CUDA
- * twin is not built"). Returns IMBAL_OK when the CUDA twin may be called. */
+/* Fails for a CUDA device in a build without IMBAL_WITH_CUDA (IMBAL_ERR_NO_DEVICE). Returns
+ * IMBAL_OK when the CUDA twin may be called. */
 imbal_status imbal_nn_cuda_available(imbal_ctx *ctx, const char *fn);
 
 #endif

@@ -84,7 +84,7 @@ imbal_status imbal_conv_plan_create(imbal_ctx *ctx, imbal_device device,
             return IMBAL_ERR_OUT_OF_MEMORY;
         }
     }
-#if defined(IMBAL_WITH_CUDA) && defined(IMBAL_NN_CUDA)
+#ifdef IMBAL_WITH_CUDA
     else {
         st = imbal_nn_cuda_conv_plan_create(ctx, plan);
         if (st != IMBAL_OK) {
@@ -100,7 +100,7 @@ imbal_status imbal_conv_plan_create(imbal_ctx *ctx, imbal_device device,
 
 void imbal_conv_plan_destroy(imbal_conv_plan *plan) {
     if (!plan) return;
-#if defined(IMBAL_WITH_CUDA) && defined(IMBAL_NN_CUDA)
+#ifdef IMBAL_WITH_CUDA
     if (plan->device.kind == IMBAL_DEVICE_CUDA) imbal_nn_cuda_conv_plan_destroy(plan);
 #endif
     free(plan->col);
@@ -161,7 +161,7 @@ imbal_status imbal_conv2d_forward(imbal_ctx *ctx, imbal_conv_plan *plan, const i
     if (c.device.kind == IMBAL_DEVICE_CPU) return imbal_nn_cpu_conv_forward(ctx, plan, x, w, y);
     st = imbal_nn_cuda_available(ctx, c.fn);
     if (st != IMBAL_OK) return st;
-#if defined(IMBAL_WITH_CUDA) && defined(IMBAL_NN_CUDA)
+#ifdef IMBAL_WITH_CUDA
     return imbal_nn_cuda_conv_forward(ctx, plan, x, w, y);
 #else
     return IMBAL_ERR_INTERNAL;
@@ -180,7 +180,7 @@ imbal_status imbal_conv2d_backward_data(imbal_ctx *ctx, imbal_conv_plan *plan,
         return imbal_nn_cpu_conv_backward_data(ctx, plan, dy, w, dx);
     st = imbal_nn_cuda_available(ctx, c.fn);
     if (st != IMBAL_OK) return st;
-#if defined(IMBAL_WITH_CUDA) && defined(IMBAL_NN_CUDA)
+#ifdef IMBAL_WITH_CUDA
     return imbal_nn_cuda_conv_backward_data(ctx, plan, dy, w, dx);
 #else
     return IMBAL_ERR_INTERNAL;
@@ -200,7 +200,7 @@ imbal_status imbal_conv2d_backward_filter(imbal_ctx *ctx, imbal_conv_plan *plan,
         return imbal_nn_cpu_conv_backward_filter(ctx, plan, x, dy, dw);
     st = imbal_nn_cuda_available(ctx, c.fn);
     if (st != IMBAL_OK) return st;
-#if defined(IMBAL_WITH_CUDA) && defined(IMBAL_NN_CUDA)
+#ifdef IMBAL_WITH_CUDA
     return imbal_nn_cuda_conv_backward_filter(ctx, plan, x, dy, dw);
 #else
     return IMBAL_ERR_INTERNAL;

@@ -10,7 +10,7 @@
 #include "nn_cpu.h"
 #include "nn_internal.h"
 
-#if defined(IMBAL_WITH_CUDA) && defined(IMBAL_NN_CUDA)
+#ifdef IMBAL_WITH_CUDA
 #define NN_CUDA(call) (call)
 #else
 #define NN_CUDA(call) IMBAL_ERR_INTERNAL
