@@ -20,6 +20,10 @@
 #error "imbal's safetensors code assumes a little-endian host"
 #endif
 
+/* The reference implementation's limit (MAX_HEADER_SIZE): refuse absurd lengths before
+ * allocating. */
+#define ST_MAX_HEADER 100000000u
+
 typedef struct st_entry {
     char *name;
     imbal_dtype dtype;
@@ -255,6 +259,11 @@ static imbal_status read_file(imbal_ctx *ctx, imbal_safetensors *st, FILE *fp) {
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; --i)
         hlen = (hlen << 8) | len8[i];
+    if (hlen > ST_MAX_HEADER)
+        return imbal_fail(ctx, IMBAL_ERR_FORMAT,
+                          "safetensors '%s': header length %llu exceeds the format's limit of %u "
+                          "bytes",
+                          st->path, (unsigned long long)hlen, ST_MAX_HEADER);
     if (hlen > size - 8)
         return imbal_fail(ctx, IMBAL_ERR_FORMAT,
                           "safetensors '%s': header length %llu goes beyond the file (%llu bytes)",

@@ -452,6 +452,9 @@ Test(safetensors, corrupt_files) {
     write_raw(path, "{}", 1000, NULL, 0);
     expect_err(ctx, imbal_safetensors_open(ctx, path, &st), F,
                "header length 1000 goes beyond the file (10 bytes)");
+    write_raw(path, "{}", INT64_C(200000000), NULL, 0);
+    expect_err(ctx, imbal_safetensors_open(ctx, path, &st), F,
+               "header length 200000000 exceeds the format's limit");
     /* zero-byte and 5-byte files */
     tu_write_file(path, "");
     expect_err(ctx, imbal_safetensors_open(ctx, path, &st), F, "0 bytes, shorter than");

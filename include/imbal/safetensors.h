@@ -28,7 +28,9 @@ IMBAL_API imbal_status imbal_safetensors_write(imbal_ctx *ctx, const char *path,
 /* A file read into memory and validated: header JSON well-formed, every dtype known (BOOL, I8,
  * U16 ... F64 are IMBAL_ERR_UNSUPPORTED naming the tensor), shape product * size == the offsets'
  * span, spans inside the data, sorted and non-overlapping, no trailing garbage. Any violation is
- * IMBAL_ERR_FORMAT naming the file and the tensor or byte at fault. */
+ * IMBAL_ERR_FORMAT naming the file and the tensor or byte at fault. As in the reference reader,
+ * the header's key order is free: the spans, sorted by offset, must tile the data section exactly
+ * (begin <= end, no overlap, no gap, nothing after the last). */
 typedef struct imbal_safetensors imbal_safetensors;
 
 IMBAL_API imbal_status imbal_safetensors_open(imbal_ctx *ctx, const char *path,
@@ -36,7 +38,8 @@ IMBAL_API imbal_status imbal_safetensors_open(imbal_ctx *ctx, const char *path,
 IMBAL_API void imbal_safetensors_close(imbal_safetensors *st);
 
 IMBAL_API int imbal_safetensors_count(const imbal_safetensors *st);
-/* The i-th tensor's name, in file order (0 <= i < count). */
+/* The i-th tensor's name, in file order (0 <= i < count): the order of the data, which for files
+ * from imbal and from the Python package is also the header's order. NULL out of range. */
 IMBAL_API const char *imbal_safetensors_name(const imbal_safetensors *st, int i);
 /* A CPU view of the named tensor into the file's buffer (valid until close). IMBAL_ERR_DATA
  * naming the tensor and the file when absent. */
