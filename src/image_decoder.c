@@ -41,7 +41,10 @@ void imbal_image_decoder_destroy(imbal_image_decoder *d) {
 
 uint8_t *imbal_image_decoder_reserve(imbal_ctx *ctx, uint8_t **buf, size_t *cap, size_t n,
                                      const char *what) {
-    if (n <= *cap && *buf) return *buf;
+    /* One huge image must not pin its buffer for the decoder's life: a buffer over 64 MiB is
+     * given back as soon as a call needs less than a quarter of it. */
+    int oversized = *cap > ((size_t)64 << 20) && n < *cap / 4;
+    if (n <= *cap && *buf && !oversized) return *buf;
     uint8_t *nb = imbal_xmalloc(ctx, n ? n : 1, 1, what);
     if (!nb) return NULL;
     free(*buf);

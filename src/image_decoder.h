@@ -23,8 +23,9 @@ struct imbal_image_decoder {
 /* Frees what d holds and zeroes it (d itself is not freed: it may live on the stack). */
 void imbal_image_decoder_release(imbal_image_decoder *d);
 
-/* Makes *buf hold at least n bytes (contents not kept when it grows). NULL, with an
- * out-of-memory message naming `what`, on failure; *buf and *cap are then unchanged. */
+/* Makes *buf hold at least n bytes (contents not kept when it is replaced). A buffer over 64 MiB
+ * is replaced by one of n bytes when n is under a quarter of it. NULL, with an out-of-memory
+ * message naming `what`, on failure; *buf and *cap are then unchanged. */
 uint8_t *imbal_image_decoder_reserve(imbal_ctx *ctx, uint8_t **buf, size_t *cap, size_t n,
                                      const char *what);
 

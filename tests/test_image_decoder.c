@@ -1,10 +1,12 @@
 /* The reusable decoder (imbal_image_decoder): the same bytes as one-shot imbal_image_load /
  * imbal_image_decode over a mixed sequence of JPEG and PNG files of different sizes and with every
- * resize policy, buffers reused, usable again after every kind of failure, argument checks. */
+ * resize policy, buffers reused (a huge one given back), usable again after every kind of failure,
+ * argument checks. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <turbojpeg.h>
 
 #include "imbal/imbal.h"
 #include "test_util.h"
@@ -184,5 +186,33 @@ Test(image_decoder, bad_arguments) {
     cr_assert(strstr(imbal_ctx_error(ctx), "0 x 0"), "%s", imbal_ctx_error(ctx));
     imbal_image_decoder_destroy(d);
     imbal_image_decoder_destroy(NULL);
+    imbal_ctx_destroy(ctx);
+}
+
+/* A buffer over 64 MiB is given back once a call needs under a quarter of it. */
+Test(image_decoder, huge_buffer_not_pinned) {
+    const int w = 4800, h = 4700; /* 67.7 MB of RGB > 64 MiB */
+    unsigned char *px = calloc((size_t)w * h, 1);
+    cr_assert_not_null(px);
+    tjhandle tj = tjInitCompress();
+    unsigned char *jpg = NULL;
+    unsigned long len = 0;
+    cr_assert_eq(tjCompress2(tj, px, w, 0, h, TJPF_GRAY, &jpg, &len, TJSAMP_GRAY, 50, 0), 0);
+    tjDestroy(tj);
+    free(px);
+    imbal_ctx *ctx = tu_ctx();
+    imbal_image_decoder *d = NULL;
+    cr_assert_eq(imbal_image_decoder_create(ctx, &d), IMBAL_OK);
+    imbal_image big, small;
+    cr_assert_eq(imbal_image_decoder_decode(d, ctx, jpg, len, "big.jpg", NULL, &big), IMBAL_OK,
+                 "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(big.width, w);
+    cr_assert_eq(big.data[(size_t)w * h * 3 - 1], 0);
+    uint8_t *huge = big.data;
+    cr_assert_eq(imbal_image_decoder_load(d, ctx, DATA "rgb_64x48.jpg", NULL, &small), IMBAL_OK);
+    cr_assert_neq(small.data, huge, "the 67 MB buffer was kept for a 64x48 image");
+    expect_same_as_oneshot(ctx, DATA "rgb_64x48.jpg", NULL, &small);
+    tjFree(jpg);
+    imbal_image_decoder_destroy(d);
     imbal_ctx_destroy(ctx);
 }
