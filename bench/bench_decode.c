@@ -11,7 +11,10 @@
  * image freed); "imbal_decoder" gives each thread its own imbal_image_decoder (handle and buffer
  * reused). Reports the median of 3 timed batches (CLOCK_MONOTONIC) in images/s, images/s per
  * thread and the scaling: images/s at t threads / (t x images/s at 1 thread) of the same impl and
- * size (1 = linear). With --json, one JSON object per line and nothing else.
+ * size (1 = linear), and images per CPU-second of the process (CLOCK_PROCESS_CPUTIME_ID, all
+ * threads; on a machine shared with other jobs this is the per-core speed that time slicing
+ * does not distort; with several threads it includes OpenMP's spin-waiting). With --json, one
+ * JSON object per line and nothing else.
  * --write-dir DIR writes the exact JPEGs timed to DIR/<W>x<H>/<k>.jpg (k = 0..7), so other
  * decoders (bench/pil_decode.py) can be timed on the same files. */
 #include <omp.h>
@@ -54,11 +57,18 @@ static int make_jpeg(int w, int h, unsigned seed, jpeg *out) {
     return rc;
 }
 
+/* CPU seconds of the whole process (every thread). */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* Decodes n images (cycling through the distinct ones) on `threads` threads, with a thread's
  * decoder when decs is not NULL, one-shot otherwise; seconds. */
 static double run_batch(jpeg *j, int n, int threads, imbal_ctx **ctxs, imbal_image_decoder **decs,
-                        int *failed) {
-    double t0 = bench_now();
+                        int *failed, double *cpu_seconds) {
+    double c0 = cpu_now(), t0 = bench_now();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int i = 0; i < n; ++i) {
         imbal_image img;
@@ -73,7 +83,9 @@ static double run_batch(jpeg *j, int n, int threads, imbal_ctx **ctxs, imbal_ima
         }
         if (!decs) imbal_image_free(&img);
     }
-    return bench_now() - t0;
+    double wall = bench_now() - t0;
+    *cpu_seconds = cpu_now() - c0;
+    return wall;
 }
 
 /* Writes the distinct JPEGs of one size to dir/<W>x<H>/<k>.jpg; 0 on success. */
@@ -140,8 +152,8 @@ int main(int argc, char **argv) {
             return 1;
         }
     if (!json)
-        printf("%-10s %-14s %8s %14s %14s %8s %10s\n", "size", "impl", "threads", "images/s",
-               "per core", "scaling", "KB");
+        printf("%-10s %-14s %8s %14s %14s %8s %14s %10s\n", "size", "impl", "threads", "images/s",
+               "per core", "scaling", "per CPU-s", "KB");
     for (int s = 0; s < 3; ++s) {
         int w = sizes[s][0], h = sizes[s][1];
         char size[32];
@@ -166,15 +178,17 @@ int main(int argc, char **argv) {
                 int failed = 0;
                 /* calibrate: grow the batch until it takes TARGET_SECONDS */
                 int n = 2 * threads;
-                double sec = run_batch(j, n, threads, ctxs, d, &failed);
+                double cpu, sec = run_batch(j, n, threads, ctxs, d, &failed, &cpu);
                 while (sec < TARGET_SECONDS && n < (1 << 24)) {
                     double grow = sec > 0 ? TARGET_SECONDS / sec * 1.1 : 8;
                     n = (int)(n * (grow > 8 ? 8 : grow < 1.5 ? 1.5 : grow));
-                    sec = run_batch(j, n, threads, ctxs, d, &failed);
+                    sec = run_batch(j, n, threads, ctxs, d, &failed, &cpu);
                 }
-                double rate[REPEATS];
-                for (int r = 0; r < REPEATS; ++r)
-                    rate[r] = n / run_batch(j, n, threads, ctxs, d, &failed);
+                double rate[REPEATS], cpu_rate[REPEATS];
+                for (int r = 0; r < REPEATS; ++r) {
+                    rate[r] = n / run_batch(j, n, threads, ctxs, d, &failed, &cpu);
+                    cpu_rate[r] = n / cpu;
+                }
                 if (failed) {
                     for (int t = 0; t < max_threads; ++t)
                         if (imbal_ctx_last_status(ctxs[t]) != IMBAL_OK)
@@ -182,18 +196,19 @@ int main(int argc, char **argv) {
                                     imbal_ctx_error(ctxs[t]));
                     return 1;
                 }
-                double ips = bench_median(rate, REPEATS);
+                double ips = bench_median(rate, REPEATS), cps = bench_median(cpu_rate, REPEATS);
                 if (threads == 1) one_thread = ips;
                 double scaling = ips / (threads * one_thread);
                 if (json)
                     printf("{\"bench\":\"decode\",\"impl\":\"%s\",\"size\":\"%s\","
                            "\"threads\":%d,\"images_per_second\":%.6g,\"per_core\":%.6g,"
-                           "\"scaling\":%.4g,\"jpeg_bytes\":%lu}\n",
-                           impl_names[impl], size, threads, ips, ips / threads, scaling,
+                           "\"scaling\":%.4g,\"per_cpu_second\":%.6g,\"jpeg_bytes\":%lu}\n",
+                           impl_names[impl], size, threads, ips, ips / threads, scaling, cps,
                            bytes / DISTINCT);
                 else
-                    printf("%-10s %-14s %8d %14.1f %14.1f %7.0f%% %10.1f\n", size, impl_names[impl],
-                           threads, ips, ips / threads, 100 * scaling, bytes / DISTINCT / 1024.0);
+                    printf("%-10s %-14s %8d %14.1f %14.1f %7.0f%% %14.1f %10.1f\n", size,
+                           impl_names[impl], threads, ips, ips / threads, 100 * scaling, cps,
+                           bytes / DISTINCT / 1024.0);
                 fflush(stdout);
                 if (threads >= max_threads) break;
             }

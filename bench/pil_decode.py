@@ -11,7 +11,11 @@ one decode is Image.open(BytesIO(b)) + convert("RGB"): PIL decodes lazily, conve
 is load() + copy()). Like bench_decode: the batch is grown until it takes about 0.25 s, then the
 median of 3 timed batches.
 
-impl "pil": one process, the loop in this interpreter (threads = 1): PIL's per-core speed.
+impl "pil": one process, the loop in this interpreter (threads = 1): PIL's per-core speed, also
+as images per CPU-second of the process (time.process_time(), like bench_decode's per_cpu_second:
+the per-core figure that other jobs on a shared machine do not distort).
+impl "pil_load": as "pil" but open + load() only (no convert, so no copy): the lower bound of
+what a PIL user pays; the image is still PIL's (RGBX storage), not a numpy array.
 impl "pil_pool": a multiprocessing pool of p = 1, 2, 4, ..., --max-procs processes, each decoding
 its share of the batch; timed around pool.map of a warm pool (worker start-up excluded, the
 per-task pickling of a few bytes included). "threads" is p; "scaling" = rate(p) / (p rate(1)).
@@ -43,6 +47,13 @@ def decode_n(files, n):
             raise RuntimeError("empty image")
 
 
+def load_n(files, n):
+    """open + load() only: the decode without convert's copy (the image stays in PIL)."""
+    for i in range(n):
+        im = Image.open(io.BytesIO(files[i % len(files)]))
+        im.load()
+
+
 def _init(files):
     global _FILES
     _FILES = files
@@ -69,14 +80,22 @@ def timed(fn, *args):
     return time.perf_counter() - t0
 
 
-def emit(impl, size, threads, ips, one, nbytes):
-    print(json.dumps({"bench": "decode", "impl": impl, "size": size, "threads": threads,
-                      "images_per_second": float("%.6g" % ips),
-                      "per_core": float("%.6g" % (ips / threads)),
-                      "scaling": float("%.4g" % (ips / (threads * one))), "jpeg_bytes": nbytes,
-                      "pil": PIL.__version__,
-                      "libjpeg_turbo": features.version_feature("libjpeg_turbo")},
-                     separators=(",", ":")), flush=True)
+def emit(impl, size, threads, ips, one, nbytes, cps=None):
+    r = {"bench": "decode", "impl": impl, "size": size, "threads": threads,
+         "images_per_second": float("%.6g" % ips), "per_core": float("%.6g" % (ips / threads)),
+         "scaling": float("%.4g" % (ips / (threads * one)))}
+    if cps is not None:
+        r["per_cpu_second"] = float("%.6g" % cps)
+    r.update({"jpeg_bytes": nbytes, "pil": PIL.__version__,
+              "libjpeg_turbo": features.version_feature("libjpeg_turbo")})
+    print(json.dumps(r, separators=(",", ":")), flush=True)
+
+
+def rates(files, n, fn=decode_n):
+    """(images per wall second, images per CPU second of this process) of one batch."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    fn(files, n)
+    return n / (time.perf_counter() - t0), n / (time.process_time() - c0)
 
 
 def proc_counts(max_procs):
@@ -111,8 +130,12 @@ def main():
             sys.exit("pil_decode: %s/%s is %dx%d" % (d, names[0], w, h))
 
         n = calibrate(lambda k: timed(decode_n, files, k), 2)
-        one = statistics.median(n / timed(decode_n, files, n) for _ in range(REPEATS))
-        emit("pil", size, 1, one, one, nbytes)
+        runs = [rates(files, n) for _ in range(REPEATS)]
+        one = statistics.median(r[0] for r in runs)
+        emit("pil", size, 1, one, one, nbytes, statistics.median(r[1] for r in runs))
+        runs = [rates(files, n, load_n) for _ in range(REPEATS)]
+        load = statistics.median(r[0] for r in runs)
+        emit("pil_load", size, 1, load, load, nbytes, statistics.median(r[1] for r in runs))
 
         one_pool = None
         for p in proc_counts(args.max_procs) if args.max_procs > 0 else []:
