@@ -88,9 +88,9 @@ static uint8_t to_u8(float v) {
     return (uint8_t)(v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
 }
 
-imbal_status imbal_image_resize_window(imbal_ctx *ctx, const imbal_image *src, int full_w,
-                                       int full_h, int x0, int y0, int out_w, int out_h,
-                                       imbal_resize_filter filter, imbal_image *out) {
+imbal_status imbal_image_resize_window_to(imbal_ctx *ctx, const imbal_image *src, int full_w,
+                                          int full_h, int x0, int y0, int out_w, int out_h,
+                                          imbal_resize_filter filter, uint8_t *dst) {
     const int ch = src->channels, in_w = src->width, in_h = src->height;
     taps tx, ty;
     imbal_status st = taps_make(ctx, in_w, full_w, x0, out_w, filter, &tx);
@@ -105,10 +105,9 @@ imbal_status imbal_image_resize_window(imbal_ctx *ctx, const imbal_image *src, i
     int rows = row_hi - row_lo;
     size_t row_len = (size_t)out_w * (size_t)ch;
     float *tmp = imbal_xmalloc(ctx, (size_t)rows * row_len, sizeof *tmp, "resize buffer");
-    if (!tmp || (st = imbal_image_alloc(ctx, out_w, out_h, ch, out)) != IMBAL_OK) {
-        free(tmp);
+    if (!tmp) {
         taps_free(&tx), taps_free(&ty);
-        return tmp ? st : IMBAL_ERR_OUT_OF_MEMORY;
+        return IMBAL_ERR_OUT_OF_MEMORY;
     }
     int threads = imbal_ctx_omp_threads(ctx);
     int par_h = (size_t)rows * row_len >= PARALLEL_MIN_WORK;
@@ -132,7 +131,7 @@ imbal_status imbal_image_resize_window(imbal_ctx *ctx, const imbal_image *src, i
     for (int i = 0; i < out_h; ++i) {
         const float *w = ty.w + (size_t)i * (size_t)ty.stride;
         const float *base = tmp + (size_t)(ty.first[i] - row_lo) * row_len;
-        uint8_t *d = out->data + (size_t)i * row_len;
+        uint8_t *d = dst + (size_t)i * row_len;
         int n = ty.count[i];
         for (size_t x = 0; x < row_len; ++x) {
             float acc = 0.0f;
@@ -144,6 +143,17 @@ imbal_status imbal_image_resize_window(imbal_ctx *ctx, const imbal_image *src, i
     free(tmp);
     taps_free(&tx), taps_free(&ty);
     return IMBAL_OK;
+}
+
+imbal_status imbal_image_resize_window(imbal_ctx *ctx, const imbal_image *src, int full_w,
+                                       int full_h, int x0, int y0, int out_w, int out_h,
+                                       imbal_resize_filter filter, imbal_image *out) {
+    imbal_status st = imbal_image_alloc(ctx, out_w, out_h, src->channels, out);
+    if (st) return st;
+    st = imbal_image_resize_window_to(ctx, src, full_w, full_h, x0, y0, out_w, out_h, filter,
+                                      out->data);
+    if (st) imbal_image_free(out);
+    return st;
 }
 
 imbal_status imbal_image_resize(imbal_ctx *ctx, const imbal_image *src, int width, int height,

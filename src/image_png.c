@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "image_decoder.h"
 #include "image_internal.h"
 #include "internal.h"
 
@@ -42,8 +43,10 @@ static void read_mem(png_structp png, png_bytep dst, size_t n) {
     r->p += n, r->left -= n;
 }
 
-imbal_status imbal_png_decode(imbal_ctx *ctx, const uint8_t *bytes, size_t len, const char *name,
-                              const imbal_decode_options *o, imbal_image *out) {
+imbal_status imbal_png_decode(imbal_image_decoder *d, imbal_ctx *ctx, const uint8_t *bytes,
+                              size_t len, const char *name, const imbal_decode_options *o,
+                              imbal_image *out) {
+    memset(out, 0, sizeof *out);
     png_err err = {{0}};
     mem_reader rd = {bytes, len};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &err, on_error, on_warning);
@@ -82,20 +85,22 @@ imbal_status imbal_png_decode(imbal_ctx *ctx, const uint8_t *bytes, size_t len, 
                         imbal_image_name(name), (unsigned)png_get_channels(png, info));
         goto done;
     }
-    if ((st = imbal_image_alloc(ctx, (int)w, (int)h, 3, out)) != IMBAL_OK) goto done;
-    rows = imbal_xmalloc(ctx, h, sizeof *rows, "PNG row pointers");
+    uint8_t *px = imbal_image_decoder_reserve(ctx, &d->pixels, &d->pixels_cap,
+                                              (size_t)w * (size_t)h * 3, "decoded PNG pixels");
+    rows = px ? imbal_xmalloc(ctx, h, sizeof *rows, "PNG row pointers") : NULL;
     if (!rows) {
         st = IMBAL_ERR_OUT_OF_MEMORY;
         goto done;
     }
     for (png_uint_32 y = 0; y < h; ++y)
-        rows[y] = out->data + (size_t)y * w * 3;
+        rows[y] = px + (size_t)y * w * 3;
     png_read_image(png, rows);
     png_read_end(png, NULL);
+    out->width = (int)w, out->height = (int)h, out->channels = 3, out->data = px;
 done:
     png_destroy_read_struct(&png, &info, NULL);
     free(rows);
-    if (st != IMBAL_OK) imbal_image_free(out);
+    if (st != IMBAL_OK) memset(out, 0, sizeof *out);
     return st;
 }
 

@@ -74,6 +74,7 @@ typedef struct loader_result {
 typedef struct loader_worker {
     struct imbal_loader *loader;
     imbal_ctx *ctx; /* the worker's own: decode errors land here, never in the caller's */
+    imbal_image_decoder *decoder; /* the worker's own: TurboJPEG handle and buffers reused */
     char *path;
     size_t path_cap;
     pthread_t thread;

@@ -1,9 +1,10 @@
 /* imbal: the loader's decode threads. Each takes one (slot, image) item at a time, so several
- * threads fill one batch in parallel, decodes it through imbal_image_load with its own context,
- * and reports back under the loader's mutex. Under SKIP an unreadable sample is replaced by a
- * member of the same class drawn from the Philox stream (seed, epoch, position,
- * IMBAL_OP_LOADER_REPLACE): draw a of that stream is attempt a, up to LOADER_REPLACE_TRIES. A
- * file's badness is a property of the file, so the result never depends on thread timing. */
+ * threads fill one batch in parallel, decodes it with its own context and imbal_image_decoder
+ * (one TurboJPEG handle and one set of buffers per thread, reused for every file), and reports back
+ * under the loader's mutex. Under SKIP an unreadable sample is replaced by a member of the same
+ * class drawn from the Philox stream (seed, epoch, position, IMBAL_OP_LOADER_REPLACE): draw a of
+ * that stream is attempt a, up to LOADER_REPLACE_TRIES. A file's badness is a property of the file,
+ * so the result never depends on thread timing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,13 +84,12 @@ static imbal_status fetch(loader_worker *w, int64_t i, uint8_t *dst, loader_resu
         return IMBAL_ERR_OUT_OF_MEMORY;
     }
     imbal_image img;
-    imbal_status st = imbal_image_load(w->ctx, path, &L->decode, &img);
+    /* img borrows the decoder's buffer: valid until this worker's next decode */
+    imbal_status st = imbal_image_decoder_load(w->decoder, w->ctx, path, &L->decode, &img);
     if (st == IMBAL_OK &&
-        (img.width != L->cfg.width || img.height != L->cfg.height || img.channels != 3)) {
+        (img.width != L->cfg.width || img.height != L->cfg.height || img.channels != 3))
         st = imbal_fail(w->ctx, IMBAL_ERR_INTERNAL, "'%s': decoded to %dx%dx%d, not %dx%dx3", path,
                         img.width, img.height, img.channels, L->cfg.width, L->cfg.height);
-        imbal_image_free(&img);
-    }
     if (st != IMBAL_OK) {
         snprintf(msg, len, "%s", imbal_ctx_error(w->ctx));
         if (st != IMBAL_ERR_OUT_OF_MEMORY) remember_bad(L, i, st, msg);
@@ -98,7 +98,6 @@ static imbal_status fetch(loader_worker *w, int64_t i, uint8_t *dst, loader_resu
     r->decoded++;
     memcpy(dst, img.data, L->image_bytes);
     imbal_loader_cache_put(L, i, img.data);
-    imbal_image_free(&img);
     return IMBAL_OK;
 }
 
@@ -171,6 +170,9 @@ imbal_status imbal_loader_start_workers(imbal_ctx *ctx, imbal_loader *L, int thr
         if (imbal_ctx_create(&w->ctx) != IMBAL_OK)
             return imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY,
                               "loader: cannot create the context of thread %d", t);
+        if (imbal_image_decoder_create(ctx, &w->decoder) != IMBAL_OK)
+            return imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY,
+                              "loader: cannot create the image decoder of thread %d", t);
     }
     for (int t = 0; t < threads; ++t) {
         int e = pthread_create(&L->workers[t].thread, NULL, worker_main, &L->workers[t]);
@@ -194,6 +196,7 @@ void imbal_loader_stop_workers(imbal_loader *L) {
     L->nstarted = 0;
     for (int t = 0; t < L->nworkers; ++t) {
         imbal_ctx_destroy(L->workers[t].ctx);
+        imbal_image_decoder_destroy(L->workers[t].decoder);
         free(L->workers[t].path);
     }
     free(L->workers);

@@ -74,6 +74,29 @@ IMBAL_API imbal_status imbal_image_decode(imbal_ctx *ctx, const void *bytes, siz
 IMBAL_API imbal_status imbal_image_load(imbal_ctx *ctx, const char *path,
                                         const imbal_decode_options *o, imbal_image *out);
 
+/* A reusable decoder for one thread that decodes many files: it keeps a TurboJPEG handle (made
+ * on the first JPEG) and its pixel, resize and file buffers between calls, so small images do not
+ * pay a handle setup and several allocations each. Decoding gives the same pixels and the same
+ * errors as imbal_image_decode / imbal_image_load (which use one internally, created and destroyed
+ * per call). A decoder is not thread-safe: use one per thread. A failed call leaves it usable. */
+typedef struct imbal_image_decoder imbal_image_decoder;
+
+IMBAL_API imbal_status imbal_image_decoder_create(imbal_ctx *ctx, imbal_image_decoder **out);
+
+/* NULL is fine. Invalidates every image the decoder returned. */
+IMBAL_API void imbal_image_decoder_destroy(imbal_image_decoder *d);
+
+/* Like imbal_image_decode, but *out borrows the decoder's memory: out->data stays valid until the
+ * next call on d or its destruction; do not imbal_image_free it (copy it to keep it). */
+IMBAL_API imbal_status imbal_image_decoder_decode(imbal_image_decoder *d, imbal_ctx *ctx,
+                                                  const void *bytes, size_t len, const char *name,
+                                                  const imbal_decode_options *o, imbal_image *out);
+
+/* Like imbal_image_load (the file is read into a buffer of the decoder), *out borrowed as above. */
+IMBAL_API imbal_status imbal_image_decoder_load(imbal_image_decoder *d, imbal_ctx *ctx,
+                                                const char *path, const imbal_decode_options *o,
+                                                imbal_image *out);
+
 /* Resizes src (any channels >= 1) to width x height into a new image. */
 IMBAL_API imbal_status imbal_image_resize(imbal_ctx *ctx, const imbal_image *src, int width,
                                           int height, imbal_resize_filter filter, imbal_image *out);
