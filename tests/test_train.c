@@ -11,20 +11,47 @@
 #include "imbal/imbal.h"
 #include "test_util.h"
 
-/* 3 shape classes, 16 x 16, 60/30/15 training images, 20 test images each. */
+/* A set a small CNN learns in a few epochs: 3 classes told apart by where a bright square sits
+ * (left, centre, right) on a noisy background of random colour, 16 x 16 PNGs; 24/12/6 training
+ * images (imbalanced) and 10 validation images per class. */
+static void write_img(const char *dir, int cls, int idx, unsigned *seed) {
+    uint8_t px[16 * 16 * 3];
+    uint8_t bg[3] = {(uint8_t)(rand_r(seed) % 160), (uint8_t)(rand_r(seed) % 160),
+                     (uint8_t)(rand_r(seed) % 160)};
+    int x0 = 1 + cls * 5, y0 = 3 + rand_r(seed) % 6;
+    for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 16; x++)
+            for (int c = 0; c < 3; c++) {
+                int on = x >= x0 && x < x0 + 4 && y >= y0 && y < y0 + 5;
+                int v = on ? 250 : bg[c] + (int)(rand_r(seed) % 40);
+                px[(y * 16 + x) * 3 + c] = (uint8_t)(v > 255 ? 255 : v);
+            }
+    imbal_image img = {16, 16, 3, px};
+    char path[4200];
+    snprintf(path, sizeof path, "%.4000s/%d-pos/%03d.png", dir, cls, idx);
+    cr_assert_eq(imbal_image_write_png(NULL, &img, path), IMBAL_OK, "%s", imbal_ctx_error(NULL));
+}
+
 static char *make_set(imbal_ctx *ctx) {
+    (void)ctx;
     char *dir = tu_mkdtemp();
     char *out = tu_join(dir, "set");
-    imbal_synth_options o;
-    imbal_synth_options_default(&o);
-    o.out_dir = out;
-    o.num_classes = 3;
-    o.max_per_class = 60;
-    o.ratio = 4;
-    o.size = 16;
-    o.test_per_class = 20;
-    o.seed = 3;
-    cr_assert_eq(imbal_synth_write(ctx, &o), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    unsigned seed = 5;
+    const char *splits[2] = {"train", "test"};
+    for (int s = 0; s < 2; s++) {
+        char sub_dir[4096];
+        snprintf(sub_dir, sizeof sub_dir, "%s/%s", out, splits[s]);
+        for (int c = 0; c < 3; c++) {
+            char cdir[4200];
+            snprintf(cdir, sizeof cdir, "%s/%d-pos", sub_dir, c);
+            char cmd[4300];
+            snprintf(cmd, sizeof cmd, "mkdir -p '%s'", cdir);
+            cr_assert_eq(system(cmd), 0);
+            int n = s ? 10 : 24 >> c;
+            for (int i = 0; i < n; i++)
+                write_img(sub_dir, c, i, &seed);
+        }
+    }
     free(dir);
     return out;
 }
@@ -38,10 +65,10 @@ static void small_config(imbal_train_config *c, const char *train, const char *v
     c->arch = "resnet8";
     c->width = 8;
     c->image_size = 16;
-    c->epochs = 6;
+    c->epochs = 15;
     c->batch = 16;
     c->lr = 0.05;
-    c->augment = "crop=16:pad=2,flip,normalize=cifar10";
+    c->augment = "crop=16:pad=1,normalize=cifar10"; /* no flip: the classes are positions */
     c->seed = 11;
 }
 
@@ -58,7 +85,7 @@ Test(train, learns_a_tiny_set_and_writes_the_run, .timeout = 120) {
     c.sampler = IMBAL_SAMPLER_CLASS_POWER; /* class-balanced */
     imbal_train_result r;
     cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_OK, "%s", imbal_ctx_error(ctx));
-    cr_assert_eq(r.epochs_run, 6);
+    cr_assert_eq(r.epochs_run, 15);
     cr_expect_gt(r.val_accuracy, 0.6, "val accuracy %g (chance 0.33)", r.val_accuracy);
     cr_expect_gt(r.val_balanced_accuracy, 0.6);
     const char *files[] = {"checkpoint.safetensors",
@@ -82,7 +109,7 @@ Test(train, learns_a_tiny_set_and_writes_the_run, .timeout = 120) {
     int lines = 0;
     for (size_t i = 0; i < len; i++)
         lines += text[i] == '\n';
-    cr_assert_eq(lines, 6);
+    cr_assert_eq(lines, 15);
     cr_assert_not_null(strstr(text, "\"per_class_recall\""));
     cr_assert_not_null(strstr(text, "\"balanced_accuracy\""));
     free(text);
@@ -97,7 +124,7 @@ Test(train, learns_a_tiny_set_and_writes_the_run, .timeout = 120) {
     imbal_metrics_report rep;
     cr_assert_eq(imbal_eval(ctx, &e, &rep), IMBAL_OK, "%s", imbal_ctx_error(ctx));
     cr_assert_float_eq(rep.accuracy, r.val_accuracy, 1e-9);
-    cr_assert_eq(rep.total, 60);
+    cr_assert_eq(rep.total, 30);
     imbal_metrics_report_free(&rep);
     free(ev);
     tu_rmtree(set);
@@ -184,9 +211,13 @@ Test(train, errors_are_clear, .timeout = 60) {
     char *vcls = sub(val, "99-unknown");
     cr_assert_eq(mkdir(val, 0777), 0);
     cr_assert_eq(mkdir(vcls, 0777), 0);
+    unsigned seed = 9;
+    char *vcls2 = sub(val, "99-pos");
+    cr_assert_eq(mkdir(vcls2, 0777), 0);
+    write_img(val, 99, 0, &seed); /* writes val/99-pos/000.png */
     small_config(&c, train, val, run);
     cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_ERR_DATA);
-    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "'99-unknown' is in the validation set"), "%s",
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "'99-pos' is in the validation set"), "%s",
                        imbal_ctx_error(ctx));
     /* resume from another architecture */
     small_config(&c, train, NULL, run);
@@ -203,13 +234,13 @@ Test(train, errors_are_clear, .timeout = 60) {
     e.run_dir = run;
     e.data = val;
     cr_assert_eq(imbal_eval(ctx, &e, NULL), IMBAL_ERR_DATA);
-    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "99-unknown"), "%s", imbal_ctx_error(ctx));
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "99-pos"), "%s", imbal_ctx_error(ctx));
     /* bad options name themselves */
     small_config(&c, train, NULL, run);
-    c.drw_epoch = 9;
+    c.drw_epoch = 99;
     cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_ERR_INVALID_ARGUMENT);
-    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "--drw-epoch 9"));
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "--drw-epoch 99"));
     tu_rmtree(set);
-    free(train), free(run), free(set), free(empty), free(cls), free(val), free(vcls);
+    free(train), free(run), free(set), free(empty), free(cls), free(val), free(vcls), free(vcls2);
     imbal_ctx_destroy(ctx);
 }
