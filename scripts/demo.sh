@@ -32,12 +32,12 @@ step "Class-balanced sampling (Kang et al. 2020): every class drawn about equall
 step "Rotating undersampling: every sample seen within n_max/n_min epochs" \
   "$imbal" sample "$data/train" --sampler rotating-undersample --epochs 3 --seed 0
 
-epochs=${DEMO_EPOCHS:-20}
+epochs=${DEMO_EPOCHS:-15}
 common=(--data "$data/train" --val "$data/test" --arch resnet8 --epochs "$epochs" --batch 64
         --lr 0.05 --seed 0)
 step "Baseline: plain cross-entropy, shuffled batches ($epochs epochs)" \
   "$imbal" train "${common[@]}" --out "$out/run-ce"
-step "Rebalanced: balanced softmax (Ren et al. 2020), deferred class-balanced re-sampling" \
+step "Rebalanced: balanced softmax (Ren et al. 2020)" \
   "$imbal" train "${common[@]}" --loss balanced-softmax --out "$out/run-balanced"
 step "Evaluate both on the balanced test split" \
   "$imbal" eval --model "$out/run-ce" --data "$data/test"
