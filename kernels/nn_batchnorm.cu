@@ -12,6 +12,7 @@
 
 #include "cuda_internal.h"
 #include "internal.h"
+#include "nn_act.cuh"
 extern "C" {
 #include "nn_internal.h" /* a C header without C++ guards */
 }
@@ -19,17 +20,6 @@ extern "C" {
 namespace {
 
 constexpr int kThreads = 512;
-
-__device__ __forceinline__ float ld(const void *p, int bf16, int64_t i) {
-    return bf16 ? __bfloat162float(static_cast<const __nv_bfloat16 *>(p)[i])
-                : static_cast<const float *>(p)[i];
-}
-__device__ __forceinline__ void st(void *p, int bf16, int64_t i, float v) {
-    if (bf16)
-        static_cast<__nv_bfloat16 *>(p)[i] = __float2bfloat16(v);
-    else
-        static_cast<float *>(p)[i] = v;
-}
 
 /* Sum over the block in a fixed order; every thread gets the total. */
 __device__ double block_sum(double v) {
@@ -79,19 +69,20 @@ __global__ void __launch_bounds__(kThreads) bn_train(TrainArgs a) {
     const int64_t ch = blockIdx.x;
     const double m = (double)(a.l.n * a.l.hw);
     double s = 0.0;
-    for_channel(a.l, ch, [&](int64_t idx) { s += (double)ld(a.x, a.x16, idx); });
+    for_channel(a.l, ch, [&](int64_t idx) { s += (double)nn_act_load(a.x, a.x16, idx); });
     const double mean = block_sum(s) / m;
     double q = 0.0;
     for_channel(a.l, ch, [&](int64_t idx) {
-        const double d = (double)ld(a.x, a.x16, idx) - mean;
+        const double d = (double)nn_act_load(a.x, a.x16, idx) - mean;
         q += d * d;
     });
     const double var = block_sum(q) / m; /* biased: normalises the batch */
     const double invstd = 1.0 / sqrt(var + (double)a.eps);
     const float fmean = (float)mean, finv = (float)invstd;
     const float scale = a.gamma[ch] * finv, shift = a.beta[ch] - fmean * scale;
-    for_channel(a.l, ch,
-                [&](int64_t idx) { st(a.y, a.y16, idx, ld(a.x, a.x16, idx) * scale + shift); });
+    for_channel(a.l, ch, [&](int64_t idx) {
+        nn_act_store(a.y, a.y16, idx, nn_act_load(a.x, a.x16, idx) * scale + shift);
+    });
     if (threadIdx.x == 0) {
         a.save_mean[ch] = fmean;
         a.save_invstd[ch] = finv;
@@ -119,7 +110,8 @@ __global__ void bn_eval(EvalArgs a) {
         const int64_t ch = (idx / a.l.hw) % a.l.c;
         const float inv = 1.0f / sqrtf(a.var[ch] + a.eps);
         const float scale = a.gamma[ch] * inv;
-        st(a.y, a.y16, idx, (ld(a.x, a.x16, idx) - a.mean[ch]) * scale + a.beta[ch]);
+        nn_act_store(a.y, a.y16, idx,
+                     (nn_act_load(a.x, a.x16, idx) - a.mean[ch]) * scale + a.beta[ch]);
     }
 }
 
@@ -137,8 +129,8 @@ __global__ void __launch_bounds__(kThreads) bn_bwd(BwdArgs a) {
     const float mean = a.save_mean[ch], invstd = a.save_invstd[ch];
     double sb = 0.0, sg = 0.0;
     for_channel(a.l, ch, [&](int64_t idx) {
-        const float g = ld(a.dy, a.dy16, idx);
-        const float xhat = (ld(a.x, a.x16, idx) - mean) * invstd;
+        const float g = nn_act_load(a.dy, a.dy16, idx);
+        const float xhat = (nn_act_load(a.x, a.x16, idx) - mean) * invstd;
         sb += (double)g;
         sg += (double)g * (double)xhat;
     });
@@ -153,8 +145,8 @@ __global__ void __launch_bounds__(kThreads) bn_bwd(BwdArgs a) {
     const float m = (float)(a.l.n * a.l.hw);
     const float k = a.gamma[ch] * invstd / m, fb = (float)dbeta, fg = (float)dgamma;
     for_channel(a.l, ch, [&](int64_t idx) {
-        const float xhat = (ld(a.x, a.x16, idx) - mean) * invstd;
-        st(a.dx, a.dx16, idx, k * (m * ld(a.dy, a.dy16, idx) - fb - xhat * fg));
+        const float xhat = (nn_act_load(a.x, a.x16, idx) - mean) * invstd;
+        nn_act_store(a.dx, a.dx16, idx, k * (m * nn_act_load(a.dy, a.dy16, idx) - fb - xhat * fg));
     });
 }
 

@@ -9,6 +9,7 @@
 
 #include "cuda_internal.h"
 #include "internal.h"
+#include "nn_act.cuh"
 extern "C" {
 #include "nn_internal.h" /* a C header without C++ guards */
 }
@@ -25,17 +26,6 @@ int grid_for(int64_t n) {
 
 int aligned16(const void *p) {
     return ((uintptr_t)p & 15u) == 0;
-}
-
-__device__ __forceinline__ float ld(const void *p, int bf16, int64_t i) {
-    return bf16 ? __bfloat162float(static_cast<const __nv_bfloat16 *>(p)[i])
-                : static_cast<const float *>(p)[i];
-}
-__device__ __forceinline__ void st(void *p, int bf16, int64_t i, float v) {
-    if (bf16)
-        static_cast<__nv_bfloat16 *>(p)[i] = __float2bfloat16(v);
-    else
-        static_cast<float *>(p)[i] = v;
 }
 
 /* op 0: relu y = max(x, 0) (a = x); op 1: relu backward dx = y > 0 ? dy : 0 (a = y, b = dy);
@@ -67,9 +57,9 @@ __global__ void eltwise_scalar(int op, const void *a, int a16, const void *b, in
                                int y16, int64_t start, int64_t n) {
     for (int64_t i = start + (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x) {
-        const float va = ld(a, a16, i);
-        const float vb = b ? ld(b, b16, i) : va;
-        st(y, y16, i, apply(op, va, vb));
+        const float va = nn_act_load(a, a16, i);
+        const float vb = b ? nn_act_load(b, b16, i) : va;
+        nn_act_store(y, y16, i, apply(op, va, vb));
     }
 }
 
@@ -106,10 +96,10 @@ __global__ void avgpool_fwd(const void *x, int x16, void *y, int y16, int64_t ro
          r += warps) {
         float acc = 0.0f;
         for (int64_t i = lane; i < hw; i += 32)
-            acc += ld(x, x16, r * hw + i);
+            acc += nn_act_load(x, x16, r * hw + i);
         for (int o = 16; o > 0; o >>= 1)
             acc += __shfl_xor_sync(0xffffffffu, acc, o);
-        if (lane == 0) st(y, y16, r, acc / (float)hw);
+        if (lane == 0) nn_act_store(y, y16, r, acc / (float)hw);
     }
 }
 
@@ -117,7 +107,7 @@ __global__ void avgpool_bwd(const void *dy, int dy16, void *dx, int dx16, int64_
     const float inv = 1.0f / (float)hw;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x)
-        st(dx, dx16, i, ld(dy, dy16, i / hw) * inv);
+        nn_act_store(dx, dx16, i, nn_act_load(dy, dy16, i / hw) * inv);
 }
 
 } // namespace
