@@ -9,6 +9,7 @@
 
 #include "imbal/safetensors.h"
 #include "internal.h"
+#include "tensor_internal.h"
 #include "train_internal.h"
 
 #define CHECKPOINT_FORMAT "imbal-checkpoint-1"
@@ -309,15 +310,11 @@ static imbal_status load_one(imbal_ctx *ctx, const imbal_safetensors *sf, const 
                           "architecture?",
                           path, name);
     if (view.dtype != IMBAL_F32 || !imbal_tensor_same_shape(&view, dst)) {
-        char want[96] = "", got[96] = "";
-        for (int d = 0; d < dst->ndim; d++)
-            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", d ? "," : "",
-                     (long long)dst->shape[d]);
-        for (int d = 0; d < view.ndim; d++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "",
-                     (long long)view.shape[d]);
+        char want[IMBAL_SHAPE_TEXT_MAX], got[IMBAL_SHAPE_TEXT_MAX];
+        imbal_shape_format(dst->ndim, dst->shape, want, sizeof want);
+        imbal_shape_format(view.ndim, view.shape, got, sizeof got);
         return imbal_fail(ctx, IMBAL_ERR_DATA,
-                          "checkpoint '%s': tensor '%s' is %s [%s], the model needs f32 [%s] (a "
+                          "checkpoint '%s': tensor '%s' is %s %s, the model needs f32 %s (a "
                           "checkpoint from another architecture)",
                           path, name, imbal_dtype_name(view.dtype), got, want);
     }

@@ -9,6 +9,7 @@
 #include "imbal/random_fill.h"
 #include "internal.h"
 #include "model_internal.h"
+#include "tensor_internal.h"
 #include "train_internal.h"
 
 void imbal_model_config_default(imbal_model_config *cfg, int num_classes) {
@@ -103,17 +104,6 @@ static imbal_status set_from_host(imbal_ctx *ctx, imbal_tensor *t, const float *
     imbal_tensor src =
         imbal_tensor_wrap((void *)host, IMBAL_F32, t->ndim, t->shape, imbal_device_cpu());
     return imbal_tensor_copy(ctx, t, &src);
-}
-
-static imbal_status fill_const(imbal_ctx *ctx, imbal_tensor *t, float v) {
-    int64_t n = imbal_tensor_numel(t);
-    float *h = imbal_xmalloc(ctx, (size_t)(n ? n : 1), sizeof *h, "model constant fill");
-    if (!h) return IMBAL_ERR_OUT_OF_MEMORY;
-    for (int64_t i = 0; i < n; i++)
-        h[i] = v;
-    imbal_status st = set_from_host(ctx, t, h);
-    free(h);
-    return st;
 }
 
 static imbal_status conv_bn_alloc(imbal_ctx *ctx, imbal_model *m, conv_bn *cb, int cin, int cout,
@@ -225,7 +215,7 @@ static imbal_status init_params(imbal_ctx *ctx, imbal_model *m, uint64_t seed, i
         } else {
             float v =
                 (strcmp(leaf, "weight") == 0 || strcmp(leaf, "running_var") == 0) ? 1.0f : 0.0f;
-            st = fill_const(ctx, t, v);
+            st = imbal_tensor_fill_f32(ctx, t, v);
         }
     }
     return st;

@@ -269,3 +269,18 @@ imbal_status imbal_tensor_copy(imbal_ctx *ctx, imbal_tensor *dst, const imbal_te
     return imbal_fail(ctx, IMBAL_ERR_INTERNAL, "imbal_tensor_copy: CUDA device without CUDA");
 #endif
 }
+
+imbal_status imbal_tensor_fill_f32(imbal_ctx *ctx, imbal_tensor *t, float v) {
+    if (!t || t->dtype != IMBAL_F32)
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
+                          "imbal_tensor_fill_f32: need an f32 tensor");
+    int64_t n = imbal_tensor_numel(t);
+    float *h = imbal_xmalloc(ctx, (size_t)(n ? n : 1), sizeof *h, "tensor fill");
+    if (!h) return IMBAL_ERR_OUT_OF_MEMORY;
+    for (int64_t i = 0; i < n; i++)
+        h[i] = v;
+    imbal_tensor src = imbal_tensor_wrap(h, IMBAL_F32, t->ndim, t->shape, imbal_device_cpu());
+    imbal_status st = imbal_tensor_copy(ctx, t, &src);
+    free(h);
+    return st;
+}

@@ -23,4 +23,8 @@ imbal_status imbal_shape_bytes(imbal_ctx *ctx, const char *what, imbal_dtype dty
 imbal_status imbal_tensor_validate(imbal_ctx *ctx, const char *what, const imbal_tensor *t,
                                    size_t *bytes);
 
+/* Sets every element of an f32 tensor on any device to v (through one host buffer: for parameter
+ * initialisation and optimizer state, not for hot loops). */
+imbal_status imbal_tensor_fill_f32(imbal_ctx *ctx, imbal_tensor *t, float v);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "tensor_internal.h"
 #include "train_internal.h"
 
 static imbal_status zeros_like(imbal_ctx *ctx, imbal_tensor **out, const imbal_tensor *like) {
@@ -12,14 +13,7 @@ static imbal_status zeros_like(imbal_ctx *ctx, imbal_tensor **out, const imbal_t
     if (!*out) return IMBAL_ERR_OUT_OF_MEMORY;
     imbal_status st =
         imbal_tensor_alloc(ctx, *out, IMBAL_F32, like->ndim, like->shape, like->device);
-    if (st != IMBAL_OK) return st;
-    int64_t n = imbal_tensor_numel(like);
-    float *z = imbal_xcalloc(ctx, (size_t)(n ? n : 1), sizeof *z, "optimizer state zeros");
-    if (!z) return IMBAL_ERR_OUT_OF_MEMORY;
-    imbal_tensor src = imbal_tensor_wrap(z, IMBAL_F32, like->ndim, like->shape, imbal_device_cpu());
-    st = imbal_tensor_copy(ctx, *out, &src);
-    free(z);
-    return st;
+    return st == IMBAL_OK ? imbal_tensor_fill_f32(ctx, *out, 0.0f) : st;
 }
 
 imbal_status optim_state_create(imbal_ctx *ctx, const imbal_model *m, const imbal_optim_config *cfg,
