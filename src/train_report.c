@@ -8,6 +8,7 @@
 #include "atomic_file.h"
 #include "imbal/plot.h"
 #include "internal.h"
+#include "json_parse.h"
 #include "train_internal.h"
 
 void history_free(train_history *h) {
@@ -49,18 +50,29 @@ imbal_status history_add(imbal_ctx *ctx, train_history *h, double train_loss, do
     return IMBAL_OK;
 }
 
-/* The number after "key": in a JSON line we wrote (null and absent read as NaN). */
-static double line_number(const char *line, const char *key) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(line, pat);
-    if (!p) return NAN;
-    p += strlen(pat);
-    while (*p == ' ')
-        p++;
-    char *end = NULL;
-    double v = strtod(p, &end);
-    return end == p ? NAN : v;
+/* A number field of a parsed JSON object (null or absent: NaN). */
+static double field_number(const json_value *obj, const char *key) {
+    const json_value *v = json_object_find(obj, key);
+    return v && (v->type == JSON_INT || v->type == JSON_NUMBER) ? v->number : NAN;
+}
+
+/* One line of metrics.jsonl back into the history (line is 1-based, for the message). */
+static imbal_status history_add_line(imbal_ctx *ctx, train_history *h, const char *path, int lineno,
+                                     const char *line) {
+    json_value obj;
+    char err[128];
+    if (json_parse(line, strlen(line), &obj, err, sizeof err) != JSON_OK ||
+        obj.type != JSON_OBJECT) {
+        json_value_free(&obj);
+        return imbal_fail(ctx, IMBAL_ERR_FORMAT,
+                          "train --resume: '%s' line %d is not a JSON object", path, lineno);
+    }
+    imbal_status st =
+        history_add(ctx, h, field_number(&obj, "train_loss"), field_number(&obj, "val_loss"),
+                    field_number(&obj, "accuracy"), field_number(&obj, "balanced_accuracy"),
+                    field_number(&obj, "macro_f1"), line);
+    json_value_free(&obj);
+    return st;
 }
 
 imbal_status history_load(imbal_ctx *ctx, train_history *h, const char *path, int epochs) {
@@ -75,9 +87,7 @@ imbal_status history_load(imbal_ctx *ctx, train_history *h, const char *path, in
     imbal_status st = IMBAL_OK;
     while (st == IMBAL_OK && h->n < epochs && getline(&line, &cap, fp) > 0) {
         line[strcspn(line, "\n")] = '\0';
-        st = history_add(ctx, h, line_number(line, "train_loss"), line_number(line, "val_loss"),
-                         line_number(line, "accuracy"), line_number(line, "balanced_accuracy"),
-                         line_number(line, "macro_f1"), line);
+        st = history_add_line(ctx, h, path, h->n + 1, line);
     }
     free(line);
     fclose(fp);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli_common.h"
+#include "json_parse.h"
 #include "json_writer.h"
 
 static const char usage[] =
@@ -17,47 +18,55 @@ static const char usage[] =
     "accuracy side by side and, per class, the percent change (B - A) / A of precision, recall\n"
     "and F-beta; writes the chart DIR/compare.png (default: RUN_B's directory).\n";
 
-#define MAX_CLASSES 4096
-
 typedef struct report {
-    char *text;
-    double accuracy, balanced_accuracy, macro_f1, macro_fbeta, beta;
+    json_value root; /* the parsed report.json: names point into it */
+    double accuracy, balanced_accuracy, macro_f1, beta;
     int num_classes;
-    char *names[MAX_CLASSES];
-    double precision[MAX_CLASSES], recall[MAX_CLASSES], fbeta[MAX_CLASSES];
+    const char **names;
+    double *precision, *recall, *fbeta;
 } report;
 
-/* The number after "key": in [p, end) (NaN if absent or null). */
-static double number_in(const char *p, const char *end, const char *key) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *q = strstr(p, pat);
-    if (!q || (end && q >= end)) return NAN;
-    q += strlen(pat);
-    while (*q == ' ')
-        q++;
-    char *e = NULL;
-    double v = strtod(q, &e);
-    return e == q ? NAN : v;
+/* A number field of an object (null or absent: NaN). */
+static double field_number(const json_value *obj, const char *key) {
+    const json_value *v = json_object_find(obj, key);
+    return v && (v->type == JSON_INT || v->type == JSON_NUMBER) ? v->number : NAN;
 }
 
-static char *string_in(const char *p, const char *key) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *q = strstr(p, pat);
-    if (!q) return NULL;
-    q = strchr(q + strlen(pat), '"');
-    if (!q) return NULL;
-    q++;
-    size_t n = 0;
-    while (q[n] && q[n] != '"')
-        n += q[n] == '\\' && q[n + 1] ? 2 : 1;
-    char *s = malloc(n + 1);
-    if (s) {
-        memcpy(s, q, n);
-        s[n] = '\0';
+static char *read_text(const char *path, size_t *len) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    char *text = NULL;
+    if (fseek(fp, 0, SEEK_END) == 0) {
+        long n = ftell(fp);
+        if (n >= 0 && fseek(fp, 0, SEEK_SET) == 0 && (text = malloc((size_t)n + 1)) != NULL) {
+            *len = fread(text, 1, (size_t)n, fp);
+            if (*len != (size_t)n) {
+                free(text);
+                text = NULL;
+            }
+        }
     }
-    return s;
+    fclose(fp);
+    return text;
+}
+
+static int read_classes(report *r, const json_value *pc) {
+    int K = (int)pc->count;
+    r->names = calloc((size_t)K, sizeof *r->names);
+    r->precision = malloc(sizeof *r->precision * (size_t)K);
+    r->recall = malloc(sizeof *r->recall * (size_t)K);
+    r->fbeta = malloc(sizeof *r->fbeta * (size_t)K);
+    if (!r->names || !r->precision || !r->recall || !r->fbeta) return -1;
+    for (int k = 0; k < K; k++) {
+        const json_value *c = &pc->items[k];
+        const json_value *name = json_object_find(c, "name");
+        r->names[k] = name && name->type == JSON_STRING ? name->string : NULL;
+        r->precision[k] = field_number(c, "precision");
+        r->recall[k] = field_number(c, "recall");
+        r->fbeta[k] = field_number(c, "fbeta");
+    }
+    r->num_classes = K;
+    return 0;
 }
 
 static int read_report(const char *cmd, const char *arg, report *r) {
@@ -67,48 +76,40 @@ static int read_report(const char *cmd, const char *arg, report *r) {
         snprintf(path, sizeof path, "%s/report.json", arg);
     else
         snprintf(path, sizeof path, "%s", arg);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
+    size_t len = 0;
+    char *text = read_text(path, &len);
+    if (!text) {
         fprintf(stderr, "imbal %s: cannot read '%s' (run imbal eval first?)\n", cmd, path);
         return -1;
     }
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    r->text = malloc((size_t)len + 1);
-    size_t got = r->text ? fread(r->text, 1, (size_t)len, fp) : 0;
-    fclose(fp);
-    if (!r->text || got != (size_t)len)
-        return fprintf(stderr, "imbal %s: cannot read '%s'\n", cmd, path), -1;
-    r->text[len] = '\0';
-    const char *pc = strstr(r->text, "\"per_class\":");
-    if (!pc) return fprintf(stderr, "imbal %s: '%s' has no per_class array\n", cmd, path), -1;
-    r->accuracy = number_in(r->text, pc, "accuracy");
-    r->balanced_accuracy = number_in(r->text, pc, "balanced_accuracy");
-    r->macro_f1 = number_in(r->text, pc, "macro_f1");
-    r->macro_fbeta = number_in(r->text, pc, "macro_fbeta");
-    r->beta = number_in(r->text, pc, "beta");
-    const char *end = strstr(pc, "\"confusion\":");
-    const char *p = strchr(pc, '[');
-    while (p && (p = strchr(p, '{')) != NULL && (!end || p < end)) {
-        const char *close = strchr(p, '}');
-        if (!close || r->num_classes >= MAX_CLASSES) break;
-        int k = r->num_classes++;
-        r->names[k] = string_in(p, "name");
-        r->precision[k] = number_in(p, close, "precision");
-        r->recall[k] = number_in(p, close, "recall");
-        r->fbeta[k] = number_in(p, close, "fbeta");
-        p = close + 1;
+    char err[128];
+    json_result jr = json_parse(text, len, &r->root, err, sizeof err);
+    free(text);
+    if (jr != JSON_OK) {
+        fprintf(stderr, "imbal %s: '%s' is not JSON (%s)\n", cmd, path,
+                jr == JSON_NOMEM ? "out of memory" : err);
+        return -1;
     }
+    const json_value *pc = json_object_find(&r->root, "per_class");
+    if (!pc || pc->type != JSON_ARRAY)
+        return fprintf(stderr, "imbal %s: '%s' has no per_class array\n", cmd, path), -1;
+    r->accuracy = field_number(&r->root, "accuracy");
+    r->balanced_accuracy = field_number(&r->root, "balanced_accuracy");
+    r->macro_f1 = field_number(&r->root, "macro_f1");
+    r->beta = field_number(&r->root, "beta");
+    if (read_classes(r, pc) != 0)
+        return fprintf(stderr, "imbal %s: out of memory reading '%s'\n", cmd, path), -1;
     if (r->num_classes == 0)
         return fprintf(stderr, "imbal %s: '%s' lists no classes\n", cmd, path), -1;
     return 0;
 }
 
 static void free_report(report *r) {
-    for (int k = 0; k < r->num_classes; k++)
-        free(r->names[k]);
-    free(r->text);
+    free(r->names);
+    free(r->precision);
+    free(r->recall);
+    free(r->fbeta);
+    json_value_free(&r->root);
 }
 
 static double pct(double a, double b) {
@@ -194,8 +195,8 @@ static int compare(const char *cmd, report *a, report *b, const char *out_dir, i
     snprintf(fb, sizeof fb, "F%.2g", isnan(a->beta) ? 0.5 : a->beta);
     const char *series[3] = {"precision", "recall", fb};
     if (imbal_ctx_create(&ctx) != IMBAL_OK ||
-        imbal_plot_bars(ctx, path, "Per-class change from A to B (percent)", K,
-                        (const char *const *)a->names, 3, series, v, "%") != IMBAL_OK)
+        imbal_plot_bars(ctx, path, "Per-class change from A to B (percent)", K, a->names, 3, series,
+                        v, "%") != IMBAL_OK)
         rc = cli_fail(cmd, ctx);
     else if (!json)
         printf("\nchart: %s\n", path);
