@@ -51,17 +51,8 @@ static imbal_status eval_run(imbal_ctx *ctx, const imbal_eval_config *cfg, run_i
     int C = ri->num_classes;
     float tau = cfg->logit_adjust >= 0 ? cfg->logit_adjust : ri->logit_adjust;
     float *adjust = NULL;
-    if (tau > 0) {
-        adjust = imbal_xmalloc(ctx, (size_t)C, sizeof *adjust, "logit adjustment");
-        if (!adjust) return IMBAL_ERR_OUT_OF_MEMORY;
-        double total = 0;
-        for (int k = 0; k < C; k++)
-            total += (double)(ri->train_counts[k] > 0 ? ri->train_counts[k] : 1);
-        for (int k = 0; k < C; k++)
-            adjust[k] =
-                (float)(tau *
-                        log((double)(ri->train_counts[k] > 0 ? ri->train_counts[k] : 1) / total));
-    }
+    st = logit_adjustment(ctx, ri->train_counts, C, tau, &adjust);
+    if (st != IMBAL_OK) return st;
     imbal_aug_pipeline p;
     eval_pipeline(&p, ri->model.height, ri->mean, ri->std);
     st = imbal_metrics_create(ctx, C, 5, metrics);

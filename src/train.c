@@ -47,7 +47,8 @@ typedef struct trainer {
     imbal_sampler *sampler, *crt_sampler;
     imbal_loader *loader;
     float *class_w; /* [C] loss class weights (scheme none: NULL) */
-    imbal_tensor cw, cnt, x, labels, dlogits, loss, dev_u8, dev_keys;
+    imbal_tensor cw, cnt, dlogits, loss;
+    batch_buffers in; /* the batch's model input */
     train_history hist;
     char path[4096];
     double images, seconds;
@@ -224,7 +225,7 @@ static imbal_status setup_samplers(trainer *t) {
 
 static imbal_status setup_tensors(trainer *t) {
     imbal_ctx *ctx = t->ctx;
-    int64_t cs[1] = {t->C}, xs[4] = {t->B, 3, t->S, t->S}, ls[1] = {t->B}, ds[2] = {t->B, t->C};
+    int64_t cs[1] = {t->C}, ds[2] = {t->B, t->C};
     float *h = imbal_xmalloc(ctx, (size_t)t->C, sizeof *h, "class counts");
     if (!h) return IMBAL_ERR_OUT_OF_MEMORY;
     for (int k = 0; k < t->C; k++)
@@ -249,15 +250,9 @@ static imbal_status setup_tensors(trainer *t) {
         if (st == IMBAL_OK) st = imbal_tensor_alloc(ctx, &t->cw, IMBAL_F32, 1, cs, t->dev);
         if (st == IMBAL_OK) st = imbal_tensor_copy(ctx, &t->cw, &hw);
     }
-    if (st == IMBAL_OK) st = imbal_tensor_alloc(ctx, &t->x, IMBAL_F32, 4, xs, t->dev);
-    if (st == IMBAL_OK) st = imbal_tensor_alloc(ctx, &t->labels, IMBAL_I32, 1, ls, t->dev);
+    if (st == IMBAL_OK) st = batch_buffers_alloc(ctx, t->dev, t->B, t->S, &t->in);
     if (st == IMBAL_OK) st = imbal_tensor_alloc(ctx, &t->dlogits, IMBAL_F32, 2, ds, t->dev);
     if (st == IMBAL_OK) st = imbal_tensor_alloc(ctx, &t->loss, IMBAL_F32, 0, NULL, t->dev);
-    if (st == IMBAL_OK && t->dev.kind == IMBAL_DEVICE_CUDA) {
-        int64_t us[1] = {(int64_t)t->B * t->S * t->S * 3}, ks[1] = {t->B};
-        st = imbal_tensor_alloc(ctx, &t->dev_u8, IMBAL_U8, 1, us, t->dev);
-        if (st == IMBAL_OK) st = imbal_tensor_alloc(ctx, &t->dev_keys, IMBAL_I64, 1, ks, t->dev);
-    }
     return st;
 }
 
@@ -280,15 +275,7 @@ static imbal_status setup_model(trainer *t) {
     memcpy(ri->std, t->aug.std, sizeof ri->std);
     ri->logit_adjust = c->logit_adjust;
     ri->seed = c->seed;
-    if (c->logit_adjust > 0) {
-        t->adjust = imbal_xmalloc(t->ctx, (size_t)t->C, sizeof *t->adjust, "logit adjustment");
-        if (!t->adjust) return IMBAL_ERR_OUT_OF_MEMORY;
-        double total = 0;
-        for (int k = 0; k < t->C; k++)
-            total += (double)t->counts[k];
-        for (int k = 0; k < t->C; k++)
-            t->adjust[k] = (float)(c->logit_adjust * log((double)t->counts[k] / total));
-    }
+    TRY(logit_adjustment(t->ctx, t->counts, t->C, c->logit_adjust, &t->adjust));
     imbal_loader_config lc;
     imbal_loader_config_default(&lc);
     lc.height = lc.width = t->S;
@@ -300,40 +287,18 @@ static imbal_status setup_model(trainer *t) {
 
 /* ---- one epoch ----------------------------------------------------------------------------- */
 
-/* The batch's images (uint8, already S x S) augmented into t->x, labels into t->labels. */
-static imbal_status batch_inputs(trainer *t, const imbal_batch *b, uint32_t epoch, int augment) {
-    imbal_ctx *ctx = t->ctx;
-    const imbal_aug_pipeline *p = augment ? &t->aug : &t->evalp;
-    int64_t ls[1] = {b->n};
-    imbal_tensor hl = imbal_tensor_wrap((void *)b->labels, IMBAL_I32, 1, ls, imbal_device_cpu());
-    imbal_tensor dl = imbal_model_batch_view(&t->labels, b->n);
-    TRY(imbal_tensor_copy(ctx, &dl, &hl));
-    if (t->dev.kind == IMBAL_DEVICE_CPU)
-        return imbal_augment_batch(ctx, t->dev, p, b->images, b->n, t->S, t->S, b->positions,
-                                   b->labels, t->cfg->seed, epoch, t->x.data, NULL);
-    int64_t us[1] = {(int64_t)b->n * t->S * t->S * 3};
-    imbal_tensor hu = imbal_tensor_wrap(b->images, IMBAL_U8, 1, us, imbal_device_cpu());
-    imbal_tensor du = imbal_tensor_wrap(t->dev_u8.data, IMBAL_U8, 1, us, t->dev);
-    imbal_tensor hk = imbal_tensor_wrap((void *)b->positions, IMBAL_I64, 1, ls, imbal_device_cpu());
-    imbal_tensor dk = imbal_tensor_wrap(t->dev_keys.data, IMBAL_I64, 1, ls, t->dev);
-    TRY(imbal_tensor_copy(ctx, &du, &hu));
-    TRY(imbal_tensor_copy(ctx, &dk, &hk));
-    return imbal_augment_batch(ctx, t->dev, p, du.data, b->n, t->S, t->S, dk.data, dl.data,
-                               t->cfg->seed, epoch, t->x.data, NULL);
-}
-
 static imbal_status train_step(trainer *t, const imbal_batch *b, uint32_t epoch, int head_only,
                                double lr, optim_state *os, double *loss_out) {
     imbal_ctx *ctx = t->ctx;
-    TRY(batch_inputs(t, b, epoch, 1));
-    imbal_tensor x = imbal_model_batch_view(&t->x, b->n), logits;
+    imbal_tensor x, logits;
+    TRY(batch_to_input(ctx, t->dev, &t->aug, b, t->cfg->seed, epoch, &t->in, &x));
     TRY(imbal_model_forward(ctx, t->model, &x, head_only ? IMBAL_MODEL_EVAL : IMBAL_MODEL_TRAIN,
                             &logits));
     imbal_loss_params lp = t->cfg->loss;
     lp.reduction = IMBAL_REDUCTION_MEAN;
     int weighted =
         t->class_w && !head_only && (t->cfg->drw_epoch < 0 || (int)epoch >= t->cfg->drw_epoch);
-    imbal_tensor targets = imbal_model_batch_view(&t->labels, b->n);
+    imbal_tensor targets = imbal_model_batch_view(&t->in.labels, b->n);
     imbal_tensor dl = imbal_model_batch_view(&t->dlogits, b->n);
     imbal_loss_inputs in = {0};
     in.logits = &logits;
@@ -473,7 +438,9 @@ static imbal_status run_epoch(trainer *t, int stage, int epoch, int epochs,
             p.step = k;
             p.steps = steps;
             p.loss = loss_sum / (double)images;
-            p.images_per_s = images / (train_now() - t0 + 1e-9);
+            double elapsed = train_now() - t0;
+            p.images_per_s = images / (elapsed + 1e-9);
+            p.eta_seconds = elapsed / (double)k * (double)(steps - k);
             p.lr = es.lr;
             progress(user, &p);
         }
@@ -649,10 +616,10 @@ static void trainer_free(trainer *t) {
     imbal_sampler_destroy(t->crt_sampler);
     optim_state_free(&t->os);
     imbal_model_destroy(t->model);
-    imbal_tensor *ts[] = {&t->cw,      &t->cnt,  &t->x,      &t->labels,
-                          &t->dlogits, &t->loss, &t->dev_u8, &t->dev_keys};
+    imbal_tensor *ts[] = {&t->cw, &t->cnt, &t->dlogits, &t->loss};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         imbal_tensor_free(ts[i]);
+    batch_buffers_free(&t->in);
     history_free(&t->hist);
     free(t->class_w);
     free(t->strength);

@@ -16,6 +16,21 @@ double train_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+imbal_status logit_adjustment(imbal_ctx *ctx, const int64_t *counts, int num_classes, float tau,
+                              float **out) {
+    *out = NULL;
+    if (!(tau > 0)) return IMBAL_OK;
+    float *a = imbal_xmalloc(ctx, (size_t)num_classes, sizeof *a, "logit adjustment");
+    if (!a) return IMBAL_ERR_OUT_OF_MEMORY;
+    double total = 0;
+    for (int k = 0; k < num_classes; k++)
+        total += (double)(counts[k] > 0 ? counts[k] : 1);
+    for (int k = 0; k < num_classes; k++)
+        a[k] = (float)(tau * log((double)(counts[k] > 0 ? counts[k] : 1) / total));
+    *out = a;
+    return IMBAL_OK;
+}
+
 void eval_pipeline(imbal_aug_pipeline *p, int size, const float mean[3], const float std[3]) {
     imbal_aug_pipeline_default(p);
     p->out_height = size;
@@ -27,55 +42,52 @@ void eval_pipeline(imbal_aug_pipeline *p, int size, const float mean[3], const f
     }
 }
 
-/* Host buffers and their device twins for one batch of evaluation. */
-typedef struct eval_buffers {
-    imbal_tensor x, logits_host;
-    imbal_tensor dev_u8, dev_keys; /* CUDA only */
-} eval_buffers;
+imbal_status batch_buffers_alloc(imbal_ctx *ctx, imbal_device dev, int batch, int size,
+                                 batch_buffers *b) {
+    memset(b, 0, sizeof *b);
+    int64_t xs[4] = {batch, 3, size, size}, ls[1] = {batch};
+    imbal_status st = imbal_tensor_alloc(ctx, &b->x, IMBAL_F32, 4, xs, dev);
+    if (st == IMBAL_OK) st = imbal_tensor_alloc(ctx, &b->labels, IMBAL_I32, 1, ls, dev);
+    if (st == IMBAL_OK && dev.kind == IMBAL_DEVICE_CUDA) {
+        int64_t us[1] = {(int64_t)batch * size * size * 3};
+        st = imbal_tensor_alloc(ctx, &b->dev_u8, IMBAL_U8, 1, us, dev);
+        if (st == IMBAL_OK) st = imbal_tensor_alloc(ctx, &b->dev_keys, IMBAL_I64, 1, ls, dev);
+    }
+    return st;
+}
 
-static void eval_buffers_free(eval_buffers *b) {
+void batch_buffers_free(batch_buffers *b) {
     imbal_tensor_free(&b->x);
-    imbal_tensor_free(&b->logits_host);
+    imbal_tensor_free(&b->labels);
     imbal_tensor_free(&b->dev_u8);
     imbal_tensor_free(&b->dev_keys);
 }
 
-/* Augments (resize already done by the loader: normalise only) batch into b->x on the model's
- * device. */
-static imbal_status batch_to_input(imbal_ctx *ctx, imbal_device dev, const imbal_aug_pipeline *p,
-                                   const imbal_batch *batch, eval_buffers *b, imbal_tensor *x) {
-    int S = p->out_height;
-    *x = imbal_model_batch_view(&b->x, batch->n);
+imbal_status batch_to_input(imbal_ctx *ctx, imbal_device dev, const imbal_aug_pipeline *p,
+                            const imbal_batch *batch, uint64_t seed, uint32_t epoch,
+                            batch_buffers *b, imbal_tensor *x) {
+    int n = batch->n, S = p->out_height;
+    *x = imbal_model_batch_view(&b->x, n);
+    int64_t ns[1] = {n};
+    imbal_tensor hl =
+        imbal_tensor_wrap((void *)batch->labels, IMBAL_I32, 1, ns, imbal_device_cpu());
+    imbal_tensor dl = imbal_model_batch_view(&b->labels, n);
+    imbal_status st = imbal_tensor_copy(ctx, &dl, &hl);
+    if (st != IMBAL_OK) return st;
     if (dev.kind == IMBAL_DEVICE_CPU)
-        return imbal_augment_batch(ctx, dev, p, batch->images, batch->n, S, S, batch->positions,
-                                   NULL, 0, 0, x->data, NULL);
-    int64_t u8_shape[1] = {(int64_t)batch->n * S * S * 3};
-    imbal_tensor hu8 = imbal_tensor_wrap(batch->images, IMBAL_U8, 1, u8_shape, imbal_device_cpu());
-    imbal_tensor du8 = imbal_tensor_wrap(b->dev_u8.data, IMBAL_U8, 1, u8_shape, dev);
-    int64_t k_shape[1] = {batch->n};
+        return imbal_augment_batch(ctx, dev, p, batch->images, n, S, S, batch->positions,
+                                   batch->labels, seed, epoch, x->data, NULL);
+    int64_t us[1] = {(int64_t)n * S * S * 3};
+    imbal_tensor hu = imbal_tensor_wrap(batch->images, IMBAL_U8, 1, us, imbal_device_cpu());
+    imbal_tensor du = imbal_tensor_wrap(b->dev_u8.data, IMBAL_U8, 1, us, dev);
     imbal_tensor hk =
-        imbal_tensor_wrap((void *)batch->positions, IMBAL_I64, 1, k_shape, imbal_device_cpu());
-    imbal_tensor dk = imbal_tensor_wrap(b->dev_keys.data, IMBAL_I64, 1, k_shape, dev);
-    imbal_status st = imbal_tensor_copy(ctx, &du8, &hu8);
+        imbal_tensor_wrap((void *)batch->positions, IMBAL_I64, 1, ns, imbal_device_cpu());
+    imbal_tensor dk = imbal_tensor_wrap(b->dev_keys.data, IMBAL_I64, 1, ns, dev);
+    st = imbal_tensor_copy(ctx, &du, &hu);
     if (st == IMBAL_OK) st = imbal_tensor_copy(ctx, &dk, &hk);
     if (st == IMBAL_OK)
-        st = imbal_augment_batch(ctx, dev, p, du8.data, batch->n, S, S, dk.data, NULL, 0, 0,
+        st = imbal_augment_batch(ctx, dev, p, du.data, n, S, S, dk.data, dl.data, seed, epoch,
                                  x->data, NULL);
-    return st;
-}
-
-static imbal_status eval_buffers_alloc(imbal_ctx *ctx, imbal_device dev, int batch, int size,
-                                       int classes, eval_buffers *b) {
-    memset(b, 0, sizeof *b);
-    int64_t xs[4] = {batch, 3, size, size}, ls[2] = {batch, classes};
-    imbal_status st = imbal_tensor_alloc(ctx, &b->x, IMBAL_F32, 4, xs, dev);
-    if (st == IMBAL_OK)
-        st = imbal_tensor_alloc(ctx, &b->logits_host, IMBAL_F32, 2, ls, imbal_device_cpu());
-    if (st == IMBAL_OK && dev.kind == IMBAL_DEVICE_CUDA) {
-        int64_t us[1] = {(int64_t)batch * size * size * 3}, ks[1] = {batch};
-        st = imbal_tensor_alloc(ctx, &b->dev_u8, IMBAL_U8, 1, us, dev);
-        if (st == IMBAL_OK) st = imbal_tensor_alloc(ctx, &b->dev_keys, IMBAL_I64, 1, ks, dev);
-    }
     return st;
 }
 
@@ -110,12 +122,16 @@ imbal_status evaluate_dataset(imbal_ctx *ctx, imbal_model *m, const imbal_datase
     lc.threads = threads;
     lc.cache = 0;
     imbal_loader *loader = NULL;
-    eval_buffers b;
+    batch_buffers b;
+    imbal_tensor logits_host = {0};
     int64_t *order = imbal_xmalloc(ctx, (size_t)(N ? N : 1), sizeof *order, "evaluation order");
     if (!order) return IMBAL_ERR_OUT_OF_MEMORY;
     for (int64_t i = 0; i < N; i++)
         order[i] = i;
-    imbal_status st = eval_buffers_alloc(ctx, dev, batch, S, C, &b);
+    int64_t ls[2] = {batch, C};
+    imbal_status st = batch_buffers_alloc(ctx, dev, batch, S, &b);
+    if (st == IMBAL_OK)
+        st = imbal_tensor_alloc(ctx, &logits_host, IMBAL_F32, 2, ls, imbal_device_cpu());
     if (st == IMBAL_OK) st = imbal_loader_create(ctx, ds, &lc, &loader);
     if (st == IMBAL_OK) st = imbal_loader_start_epoch(ctx, loader, order, N, 0);
     double loss_sum = 0;
@@ -125,9 +141,9 @@ imbal_status evaluate_dataset(imbal_ctx *ctx, imbal_model *m, const imbal_datase
         st = imbal_loader_next(ctx, loader, &bt);
         if (st != IMBAL_OK || bt.n == 0) break;
         imbal_tensor x, logits;
-        st = batch_to_input(ctx, dev, eval_pipe, &bt, &b, &x);
+        st = batch_to_input(ctx, dev, eval_pipe, &bt, 0, 0, &b, &x);
         if (st == IMBAL_OK) st = imbal_model_forward(ctx, m, &x, IMBAL_MODEL_EVAL, &logits);
-        imbal_tensor hl = imbal_model_batch_view(&b.logits_host, bt.n);
+        imbal_tensor hl = imbal_model_batch_view(&logits_host, bt.n);
         if (st == IMBAL_OK) st = imbal_tensor_copy(ctx, &hl, &logits);
         float *z = hl.data;
         for (int i = 0; st == IMBAL_OK && adjust && i < bt.n; i++)
@@ -147,7 +163,8 @@ imbal_status evaluate_dataset(imbal_ctx *ctx, imbal_model *m, const imbal_datase
     }
     if (mean_loss) *mean_loss = seen ? loss_sum / (double)seen : NAN;
     imbal_loader_destroy(loader);
-    eval_buffers_free(&b);
+    batch_buffers_free(&b);
+    imbal_tensor_free(&logits_host);
     free(order);
     return st;
 }

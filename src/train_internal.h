@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "imbal/dataset.h"
+#include "imbal/loader.h"
 #include "imbal/metrics.h"
 #include "imbal/model.h"
 #include "imbal/pipeline.h"
@@ -58,6 +59,28 @@ imbal_status checkpoint_load(imbal_ctx *ctx, const char *path, imbal_model *m, o
 imbal_status evaluate_dataset(imbal_ctx *ctx, imbal_model *m, const imbal_dataset *ds,
                               const imbal_aug_pipeline *eval_pipe, int batch, int threads,
                               const float *adjust, imbal_metrics *metrics, double *mean_loss);
+
+/* One batch's model input on the model's device: x [B, 3, S, S] f32 and labels [B] i32, plus the
+ * device copies of the uint8 images and augmentation keys (CUDA only). */
+typedef struct batch_buffers {
+    imbal_tensor x, labels;
+    imbal_tensor dev_u8, dev_keys;
+} batch_buffers;
+
+imbal_status batch_buffers_alloc(imbal_ctx *ctx, imbal_device dev, int batch, int size,
+                                 batch_buffers *b);
+void batch_buffers_free(batch_buffers *b);
+/* Copies the loader batch's labels into b->labels and runs pipeline p (keyed by the batch's epoch
+ * positions, seed and epoch) from its uint8 images (already size x size) into b->x; *x gets the
+ * view of b->x with the batch's extent. */
+imbal_status batch_to_input(imbal_ctx *ctx, imbal_device dev, const imbal_aug_pipeline *p,
+                            const imbal_batch *batch, uint64_t seed, uint32_t epoch,
+                            batch_buffers *b, imbal_tensor *x);
+
+/* Post-hoc logit adjustment (Menon et al. 2021): *out = tau log(n_c / N) per class (a zero count
+ * counts as 1), to subtract from the logits; *out = NULL when tau <= 0. Free with free(). */
+imbal_status logit_adjustment(imbal_ctx *ctx, const int64_t *counts, int num_classes, float tau,
+                              float **out);
 
 /* The eval pipeline of a run: resize only, normalise with mean/std, f32 NCHW. */
 void eval_pipeline(imbal_aug_pipeline *p, int size, const float mean[3], const float std[3]);

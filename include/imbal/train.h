@@ -62,10 +62,10 @@ typedef struct imbal_train_config {
                               "crop=S:pad=4:mode=reflect,flip,normalize=cifar10" at S = image_size */
     double aug_tail_power; /* per-class strength (n_max / n_c)^p, capped at 4; 0 = off */
     uint64_t seed;
-    int resume;  /* 1: continue from RUN_DIR's checkpoint */
+    int resume;     /* 1: continue from RUN_DIR's checkpoint */
     int stop_after; /* > 0: stop after this many epochs in this call, as if interrupted (the
                        checkpoint is complete; --resume continues); 0 = run to the end */
-    int threads; /* loader threads; 0 = the context's */
+    int threads;    /* loader threads; 0 = the context's */
 } imbal_train_config;
 
 IMBAL_API void imbal_train_config_default(imbal_train_config *cfg);
@@ -78,6 +78,7 @@ typedef struct imbal_train_progress {
     int64_t step, steps; /* step within the epoch, steps in the epoch */
     double loss;         /* running mean of the epoch's training loss */
     double images_per_s;
+    double eta_seconds; /* the epoch's remaining time at its pace so far */
     double lr;
     int epoch_done; /* 1 on the call that ends an epoch: then the fields below are set */
     double val_loss, val_accuracy, val_balanced_accuracy, val_macro_f1; /* NaN without val */

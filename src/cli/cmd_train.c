@@ -373,10 +373,9 @@ static void on_progress(void *user, const imbal_train_progress *p) {
         for (int i = 0; i < width; i++)
             bar[i] = i < filled ? '#' : '.';
         bar[width] = '\0';
-        double eta = p->images_per_s > 0 ? 0 : 0;
-        (void)eta;
-        fprintf(stderr, "\r%sepoch %d/%d [%s] %lld/%lld loss %.4f %.0f img/s", stage, p->epoch + 1,
-                p->epochs, bar, (long long)p->step, (long long)p->steps, p->loss, p->images_per_s);
+        fprintf(stderr, "\r%sepoch %d/%d [%s] %lld/%lld loss %.4f %.0f img/s ETA %.0f s", stage,
+                p->epoch + 1, p->epochs, bar, (long long)p->step, (long long)p->steps, p->loss,
+                p->images_per_s, p->eta_seconds);
         fflush(stderr);
         return;
     }
