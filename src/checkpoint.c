@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,15 @@ static imbal_status build_meta(imbal_ctx *ctx, const run_info *ri, const optim_s
     if (st == IMBAL_OK) st = meta_addf(ctx, md, "seed", "%" PRIu64, ri->seed);
     if (st == IMBAL_OK)
         st = meta_addf(ctx, md, "optim_step", "%" PRId64, os ? os->step : (int64_t)0);
+    if (st == IMBAL_OK && ri->positive_class >= 0) {
+        /* The margin is what is applied; the probability is for people reading the metadata. */
+        st = meta_addf(ctx, md, "positive_class", "%d", ri->positive_class);
+        if (st == IMBAL_OK)
+            st = meta_addf(ctx, md, "decision_margin", "%.9g", (double)ri->decision_margin);
+        if (st == IMBAL_OK)
+            st = meta_addf(ctx, md, "decision_threshold", "%.9g",
+                           1.0 / (1.0 + exp(-(double)ri->decision_margin)));
+    }
     if (st != IMBAL_OK) return st;
     char *names = join_names(ctx, ri->class_names, ri->num_classes);
     char *counts = join_counts(ctx, ri->train_counts, ri->num_classes);
@@ -288,6 +298,21 @@ static imbal_status info_from_file(imbal_ctx *ctx, const imbal_safetensors *sf, 
     ri->logit_adjust = la[0];
     const char *seed = imbal_safetensors_metadata(sf, "seed");
     ri->seed = seed ? strtoull(seed, NULL, 10) : 0;
+    ri->positive_class = -1;
+    if (imbal_safetensors_metadata(sf, "positive_class")) {
+        long long pc = -1;
+        float dm[1];
+        st = meta_int(ctx, sf, path, "positive_class", 0, 1, &pc);
+        if (st == IMBAL_OK) st = meta_floats(ctx, sf, path, "decision_margin", 1, dm);
+        if (st != IMBAL_OK) return st;
+        if (c->num_classes != 2 || !isfinite(dm[0]))
+            return imbal_fail(ctx, IMBAL_ERR_FORMAT,
+                              "checkpoint '%s': a decision threshold needs two classes and a "
+                              "finite 'decision_margin'",
+                              path);
+        ri->positive_class = (int)pc;
+        ri->decision_margin = dm[0];
+    }
     return read_names_counts(ctx, sf, path, ri);
 }
 

@@ -13,6 +13,7 @@ void imbal_eval_config_default(imbal_eval_config *cfg) {
     cfg->batch = 256;
     cfg->beta = 0.5;
     cfg->logit_adjust = -1;
+    cfg->threshold = -1;
 }
 
 /* The data's classes must be the run's, by name and order (a class the run never saw cannot be
@@ -53,12 +54,31 @@ static imbal_status eval_run(imbal_ctx *ctx, const imbal_eval_config *cfg, run_i
     float *adjust = NULL;
     st = logit_adjustment(ctx, ri->train_counts, C, tau, &adjust);
     if (st != IMBAL_OK) return st;
+    int pos = -1;
+    float cut = 0;
+    if (cfg->threshold < 0 && ri->positive_class >= 0) {
+        pos = ri->positive_class;
+        cut = ri->decision_margin;
+    } else if (cfg->threshold > 0 && C != 2) {
+        free(adjust);
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
+                          "eval: --threshold %g needs a two-class run; '%s' has %d classes",
+                          cfg->threshold, cfg->run_dir, C);
+    } else if (cfg->threshold > 0) {
+        pos = ri->positive_class >= 0 ? ri->positive_class
+                                      : threshold_positive_class(ri->train_counts);
+        cut = (float)log(cfg->threshold / (1 - cfg->threshold)); /* p >= t as a logit margin */
+    }
+    if (pos >= 0 && (st = threshold_fold(ctx, pos, cut, &adjust)) != IMBAL_OK) {
+        free(adjust);
+        return st;
+    }
     imbal_aug_pipeline p;
     eval_pipeline(&p, ri->model.height, ri->mean, ri->std);
     st = imbal_metrics_create(ctx, C, 5, metrics);
     if (st == IMBAL_OK)
         st = evaluate_dataset(ctx, *model, *ds, &p, cfg->batch, cfg->threads, adjust, *metrics,
-                              NULL);
+                              NULL, NULL);
     free(adjust);
     imbal_metrics_options o;
     imbal_metrics_options_default(&o);
@@ -66,8 +86,12 @@ static imbal_status eval_run(imbal_ctx *ctx, const imbal_eval_config *cfg, run_i
     o.train_counts = ri->train_counts;
     if (st == IMBAL_OK) st = imbal_metrics_compute(ctx, *metrics, &o, rep);
     if (st == IMBAL_OK) {
-        char title[4200];
-        snprintf(title, sizeof title, "%s on %s", cfg->run_dir, cfg->data);
+        char title[4400];
+        int n = snprintf(title, sizeof title, "%s on %s", cfg->run_dir, cfg->data);
+        if (pos >= 0 && n > 0 && (size_t)n < sizeof title)
+            snprintf(title + n, sizeof title - (size_t)n,
+                     " (decision threshold: '%s' when its probability >= %.4g)",
+                     ri->class_names[pos], 1.0 / (1.0 + exp(-(double)cut)));
         st = report_write(ctx, cfg->out_dir ? cfg->out_dir : cfg->run_dir, title, *metrics, rep, &o,
                           ri->class_names, ri->train_counts, NULL);
     }
@@ -79,6 +103,9 @@ imbal_status imbal_eval(imbal_ctx *ctx, const imbal_eval_config *cfg,
     if (!cfg || !cfg->run_dir || !cfg->data)
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
                           "eval: --model RUN_DIR and --data are required");
+    if (!(cfg->threshold < 1))
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
+                          "eval: --threshold %g must be below 1 (0: argmax)", cfg->threshold);
     if (cfg->batch < 1 || cfg->batch > 65536 || !(cfg->beta > 0))
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
                           "eval: --batch %d must be in 1..65536 and --beta %g > 0", cfg->batch,

@@ -28,6 +28,7 @@ void imbal_train_config_default(imbal_train_config *cfg) {
     imbal_loss_params_default(&cfg->loss, IMBAL_LOSS_CE);
     cfg->drw_epoch = -1;
     cfg->drs_epoch = -1;
+    cfg->threshold_beta = 1.0;
 }
 
 typedef struct trainer {
@@ -102,6 +103,10 @@ static imbal_status check_config(imbal_ctx *ctx, const imbal_train_config *c) {
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
                           "train: --tau-norm %g and --logit-adjust %g must be in [0, 10]",
                           (double)c->tau_norm, (double)c->logit_adjust);
+    if ((unsigned)c->threshold > IMBAL_THRESHOLD_F_BETA || !(c->threshold_beta > 0))
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
+                          "train: --threshold %d unknown or --threshold-beta %g not > 0",
+                          (int)c->threshold, c->threshold_beta);
     if (!(c->aug_tail_power >= 0 && c->aug_tail_power <= 4))
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT,
                           "train: --aug-tail-power %g out of [0, 4]", c->aug_tail_power);
@@ -275,6 +280,7 @@ static imbal_status setup_model(trainer *t) {
     memcpy(ri->std, t->aug.std, sizeof ri->std);
     ri->logit_adjust = c->logit_adjust;
     ri->seed = c->seed;
+    ri->positive_class = -1;
     TRY(logit_adjustment(t->ctx, t->counts, t->C, c->logit_adjust, &t->adjust));
     imbal_loader_config lc;
     imbal_loader_config_default(&lc);
@@ -336,7 +342,7 @@ static imbal_status validate(trainer *t, epoch_stats *es, imbal_metrics_report *
     imbal_metrics *m = NULL;
     TRY(imbal_metrics_create(t->ctx, t->C, 5, &m));
     imbal_status st = evaluate_dataset(t->ctx, t->model, t->val, &t->evalp, t->B, t->cfg->threads,
-                                       t->adjust, m, &es->val_loss);
+                                       t->adjust, m, &es->val_loss, NULL);
     imbal_metrics_options o;
     imbal_metrics_options_default(&o);
     o.train_counts = t->counts;
@@ -599,14 +605,49 @@ static imbal_status resume(trainer *t) {
     t->ri.epoch = old.epoch;
     t->ri.crt_epoch = old.crt_epoch;
     t->ri.finished = old.finished;
+    t->ri.positive_class = old.positive_class;
+    t->ri.decision_margin = old.decision_margin;
     run_info_free(&old);
-    if (st == IMBAL_OK && t->ri.crt_epoch == 0)
+    if (st == IMBAL_OK && t->ri.finished && t->ri.positive_class >= 0)
+        st = threshold_fold(t->ctx, t->ri.positive_class, t->ri.decision_margin, &t->adjust);
+    /* A finished run's checkpoint holds no optimizer state (nothing is left to step). */
+    if (st == IMBAL_OK && t->ri.crt_epoch == 0 && !t->ri.finished)
         st = checkpoint_load(t->ctx, ck, t->model, &t->os);
     else if (st == IMBAL_OK)
         st = checkpoint_load(t->ctx, ck, t->model, NULL);
     if (st == IMBAL_OK)
         st = history_load(t->ctx, &t->hist, run_path(t, "metrics.jsonl"),
                           t->ri.epoch + t->ri.crt_epoch);
+    return st;
+}
+
+/* The two-class decision threshold on the validation split (train_threshold.c), folded into the
+ * post-hoc adjustment that the final report and `imbal eval` apply. */
+static imbal_status choose_threshold(trainer *t) {
+    int64_t n = imbal_dataset_size(t->val);
+    float *z = imbal_xcalloc(t->ctx, (size_t)n * 2, sizeof *z, "validation logits");
+    float *margin = imbal_xmalloc(t->ctx, (size_t)n, sizeof *margin, "validation margins");
+    imbal_metrics *m = NULL;
+    imbal_status st =
+        z && margin ? imbal_metrics_create(t->ctx, 2, 5, &m) : IMBAL_ERR_OUT_OF_MEMORY;
+    if (st == IMBAL_OK)
+        st = evaluate_dataset(t->ctx, t->model, t->val, &t->evalp, t->B, t->cfg->threads, t->adjust,
+                              m, NULL, z);
+    int pos = threshold_positive_class(t->counts);
+    for (int64_t i = 0; st == IMBAL_OK && i < n; i++)
+        margin[i] = z[2 * i + pos] - z[2 * i + 1 - pos];
+    float cut = 0;
+    if (st == IMBAL_OK)
+        st = threshold_choose(t->ctx, margin, imbal_dataset_labels(t->val), n, pos,
+                              t->cfg->threshold, t->cfg->threshold_beta, &cut);
+    if (st == IMBAL_OK) st = threshold_fold(t->ctx, pos, cut, &t->adjust);
+    if (st == IMBAL_OK) {
+        t->ri.positive_class = pos;
+        t->ri.decision_margin = cut;
+    }
+    imbal_metrics_destroy(m);
+    free(margin);
+    free(z);
     return st;
 }
 
@@ -640,6 +681,11 @@ static imbal_status train_run(trainer *t, imbal_train_progress_fn progress, void
     t->B = c->batch;
     TRY(imbal_mkdirs(t->ctx, c->out_dir));
     TRY(open_data(t));
+    if (c->threshold != IMBAL_THRESHOLD_NONE && (t->C != 2 || !t->val))
+        return imbal_fail(t->ctx, IMBAL_ERR_INVALID_ARGUMENT,
+                          "train: --threshold needs two classes and a validation split (--val or "
+                          "--val-split); '%s' has %d classes%s",
+                          c->data, t->C, t->val ? "" : " and there is no validation split");
     TRY(setup_augment(t));
     TRY(setup_samplers(t));
     TRY(setup_model(t));
@@ -661,12 +707,17 @@ static imbal_status train_run(trainer *t, imbal_train_progress_fn progress, void
     }
     if (!t->ri.finished) {
         if (c->tau_norm > 0) TRY(imbal_model_tau_normalize(t->ctx, t->model, c->tau_norm));
+        if (c->threshold != IMBAL_THRESHOLD_NONE) TRY(choose_threshold(t));
         t->ri.finished = 1;
         TRY(save(t, NULL));
     }
     res->epochs_run = ran;
     res->final_train_loss = t->hist.n ? t->hist.train_loss[t->hist.n - 1] : NAN;
     res->images_per_s = t->seconds > 0 ? t->images / t->seconds : 0;
+    if (t->ri.positive_class >= 0) {
+        res->positive_class = t->ri.positive_class;
+        res->decision_threshold = 1.0 / (1.0 + exp(-(double)t->ri.decision_margin));
+    }
     return final_report(t, res);
 }
 
@@ -676,6 +727,8 @@ imbal_status imbal_train(imbal_ctx *ctx, const imbal_train_config *cfg,
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "imbal_train: NULL argument");
     memset(result, 0, sizeof *result);
     result->val_accuracy = result->val_balanced_accuracy = result->val_macro_f1 = NAN;
+    result->positive_class = -1;
+    result->decision_threshold = NAN;
     imbal_status st = check_config(ctx, cfg);
     if (st != IMBAL_OK) return st;
     trainer t;

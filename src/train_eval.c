@@ -109,7 +109,8 @@ static double batch_ce_sum(const float *logits, const int32_t *labels, int n, in
 
 imbal_status evaluate_dataset(imbal_ctx *ctx, imbal_model *m, const imbal_dataset *ds,
                               const imbal_aug_pipeline *eval_pipe, int batch, int threads,
-                              const float *adjust, imbal_metrics *metrics, double *mean_loss) {
+                              const float *adjust, imbal_metrics *metrics, double *mean_loss,
+                              float *logits_out) {
     const imbal_model_config *mc = imbal_model_get_config(m);
     imbal_device dev = imbal_model_device(m);
     int C = mc->num_classes, S = eval_pipe->out_height;
@@ -157,6 +158,8 @@ imbal_status evaluate_dataset(imbal_ctx *ctx, imbal_model *m, const imbal_datase
                                     imbal_dataset_path(ds, bt.indices[i]), bt.labels[i], C);
         }
         if (st == IMBAL_OK) st = imbal_metrics_add_logits(ctx, metrics, z, bt.labels, bt.n);
+        for (int i = 0; st == IMBAL_OK && logits_out && i < bt.n; i++)
+            memcpy(logits_out + bt.indices[i] * C, z + (int64_t)i * C, (size_t)C * sizeof *z);
         if (st == IMBAL_OK) loss_sum += batch_ce_sum(z, bt.labels, bt.n, C);
         seen += bt.n;
         imbal_loader_release(loader, &bt);

@@ -23,7 +23,9 @@ typedef struct run_info {
     int crt_epoch;         /* classifier re-training epochs completed */
     float logit_adjust;
     uint64_t seed;
-    int finished; /* 1 once the run's last stage (and tau-normalisation) is done */
+    int finished;          /* 1 once the run's last stage (and tau-normalisation) is done */
+    int positive_class;    /* two-class decision threshold: its class, or -1 for none */
+    float decision_margin; /* ... as a cut on z_pos - z_neg (after logit adjustment) */
 } run_info;
 
 void run_info_free(run_info *ri);
@@ -55,10 +57,28 @@ imbal_status checkpoint_load(imbal_ctx *ctx, const char *path, imbal_model *m, o
 
 /* Runs the model (eval mode) over every sample of ds through a loader and the eval pipeline,
  * adding logits (post-hoc adjusted by adjust[c], may be NULL) to metrics; *mean_loss gets the
- * mean cross-entropy (may be NULL). */
+ * mean cross-entropy (may be NULL); logits_out (may be NULL) receives the adjusted logits,
+ * [size(ds), C] in dataset order. */
 imbal_status evaluate_dataset(imbal_ctx *ctx, imbal_model *m, const imbal_dataset *ds,
                               const imbal_aug_pipeline *eval_pipe, int batch, int threads,
-                              const float *adjust, imbal_metrics *metrics, double *mean_loss);
+                              const float *adjust, imbal_metrics *metrics, double *mean_loss,
+                              float *logits_out);
+
+/* ---- two-class decision threshold (src/train_threshold.c) ---------------------------------- */
+
+/* The class a two-class threshold is on: the one with fewer training samples (class 1 on a tie). */
+int threshold_positive_class(const int64_t *train_counts);
+/* Picks the cut on the margins s_i = z_pos - z_neg that maximises `metric` when samples with
+ * s_i >= cut are predicted positive: every distinct split of the sorted margins is tried (cuts
+ * midway between neighbours), ties go to the cut nearest 0 (argmax's). labels are 0/1 class ids;
+ * both classes must occur. */
+imbal_status threshold_choose(imbal_ctx *ctx, const float *margins, const int32_t *labels,
+                              int64_t n, int positive, imbal_threshold_metric metric, double beta,
+                              float *cut);
+/* Folds a decision cut into the post-hoc adjustment subtracted from the logits (allocating a
+ * zero one when *adjust is NULL), so argmax predicts `positive` exactly when z_pos - z_neg >=
+ * cut. */
+imbal_status threshold_fold(imbal_ctx *ctx, int positive, float cut, float **adjust);
 
 /* One batch's model input on the model's device: x [B, 3, S, S] f32 and labels [B] i32, plus the
  * device copies of the uint8 images and augmentation keys (CUDA only). */

@@ -32,8 +32,7 @@ static void write_img(const char *dir, int cls, int idx, unsigned *seed) {
     cr_assert_eq(imbal_image_write_png(NULL, &img, path), IMBAL_OK, "%s", imbal_ctx_error(NULL));
 }
 
-static char *make_set(imbal_ctx *ctx) {
-    (void)ctx;
+static char *make_set_of(int classes) {
     char *dir = tu_mkdtemp();
     char *out = tu_join(dir, "set");
     unsigned seed = 5;
@@ -41,7 +40,7 @@ static char *make_set(imbal_ctx *ctx) {
     for (int s = 0; s < 2; s++) {
         char sub_dir[4096];
         snprintf(sub_dir, sizeof sub_dir, "%s/%s", out, splits[s]);
-        for (int c = 0; c < 3; c++) {
+        for (int c = 0; c < classes; c++) {
             char cdir[4200];
             snprintf(cdir, sizeof cdir, "%s/%d-pos", sub_dir, c);
             char cmd[4300];
@@ -54,6 +53,11 @@ static char *make_set(imbal_ctx *ctx) {
     }
     free(dir);
     return out;
+}
+
+static char *make_set(imbal_ctx *ctx) {
+    (void)ctx;
+    return make_set_of(3);
 }
 
 static void small_config(imbal_train_config *c, const char *train, const char *val,
@@ -242,5 +246,75 @@ Test(train, errors_are_clear, .timeout = 60) {
     cr_assert_not_null(strstr(imbal_ctx_error(ctx), "--drw-epoch 99"));
     tu_rmtree(set);
     free(train), free(run), free(set), free(empty), free(cls), free(val), free(vcls), free(vcls2);
+    imbal_ctx_destroy(ctx);
+}
+
+/* Two classes (24 and 12 training images): the threshold chosen on the validation split is on the
+ * minority class, is stored in the checkpoint, serves the final report and `imbal eval`, and
+ * cannot do worse there than argmax (argmax's split is one of the candidates). */
+Test(train, two_class_threshold_on_validation, .timeout = 120) {
+    imbal_ctx *ctx = tu_ctx();
+    char *set = make_set_of(2);
+    char *train = sub(set, "train"), *test = sub(set, "test"), *run = sub(set, "run");
+    imbal_train_config c;
+    imbal_train_result r;
+    small_config(&c, train, test, run);
+    c.epochs = 3;
+    c.threshold = IMBAL_THRESHOLD_BALANCED_ACCURACY;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(r.positive_class, 1);
+    cr_assert(r.decision_threshold > 0 && r.decision_threshold < 1, "%g", r.decision_threshold);
+    char *ck = sub(run, "checkpoint.safetensors");
+    imbal_safetensors *sf = NULL;
+    cr_assert_eq(imbal_safetensors_open(ctx, ck, &sf), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    const char *pc = imbal_safetensors_metadata(sf, "positive_class");
+    const char *dt = imbal_safetensors_metadata(sf, "decision_threshold");
+    cr_assert(pc && strcmp(pc, "1") == 0);
+    cr_assert(dt && fabs(strtod(dt, NULL) - r.decision_threshold) < 1e-6, "%s", dt ? dt : "-");
+    imbal_safetensors_close(sf);
+    imbal_eval_config e;
+    imbal_eval_config_default(&e);
+    e.run_dir = run;
+    e.data = test;
+    char *ev = sub(set, "eval");
+    e.out_dir = ev;
+    imbal_metrics_report with, argmax, fixed;
+    cr_assert_eq(imbal_eval(ctx, &e, &with), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_float_eq(with.balanced_accuracy, r.val_balanced_accuracy, 1e-9);
+    e.threshold = 0;
+    cr_assert_eq(imbal_eval(ctx, &e, &argmax), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_geq(with.balanced_accuracy, argmax.balanced_accuracy);
+    /* --threshold P on the command line is the same rule as the stored one */
+    e.threshold = r.decision_threshold;
+    cr_assert_eq(imbal_eval(ctx, &e, &fixed), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_float_eq(fixed.balanced_accuracy, with.balanced_accuracy, 1e-9);
+    imbal_metrics_report_free(&with);
+    imbal_metrics_report_free(&argmax);
+    imbal_metrics_report_free(&fixed);
+    /* a resumed finished run keeps the threshold */
+    c.resume = 1;
+    imbal_train_result r2;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r2), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_float_eq(r2.decision_threshold, r.decision_threshold, 1e-7);
+    cr_assert_float_eq(r2.val_balanced_accuracy, r.val_balanced_accuracy, 1e-9);
+    /* errors: three classes; no validation split; a probability of 1 */
+    char *set3 = make_set_of(3);
+    char *train3 = sub(set3, "train"), *run3 = sub(set3, "run");
+    small_config(&c, train3, NULL, run3);
+    c.threshold = IMBAL_THRESHOLD_F_BETA;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r2), IMBAL_ERR_INVALID_ARGUMENT);
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "has 3 classes"), "%s", imbal_ctx_error(ctx));
+    small_config(&c, train, NULL, run3);
+    c.threshold = IMBAL_THRESHOLD_F_BETA;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r2), IMBAL_ERR_INVALID_ARGUMENT);
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "no validation split"), "%s",
+                       imbal_ctx_error(ctx));
+    e.threshold = 1;
+    cr_assert_eq(imbal_eval(ctx, &e, NULL), IMBAL_ERR_INVALID_ARGUMENT);
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "--threshold 1"), "%s", imbal_ctx_error(ctx));
+    free(ck), free(ev);
+    tu_rmtree(set);
+    tu_rmtree(set3);
+    free(train), free(test), free(run), free(set), free(train3), free(run3), free(set3);
     imbal_ctx_destroy(ctx);
 }

@@ -28,6 +28,15 @@
 
 IMBAL_EXTERN_C_BEGIN
 
+/* How a two-class run picks its decision threshold on the validation split (after training, cRT
+ * and tau-normalisation): the cut on the positive (minority) class's probability that maximises
+ * this metric there, instead of argmax's 0.5. */
+typedef enum imbal_threshold_metric {
+    IMBAL_THRESHOLD_NONE = 0,          /* argmax */
+    IMBAL_THRESHOLD_BALANCED_ACCURACY, /* (TPR + TNR) / 2 */
+    IMBAL_THRESHOLD_F_BETA             /* the positive class's F-beta (threshold_beta) */
+} imbal_threshold_metric;
+
 typedef struct imbal_train_config {
     const char *data;    /* ImageFolder directory or CSV manifest */
     const char *val;     /* optional validation set (same class names); NULL: see val_split */
@@ -52,15 +61,17 @@ typedef struct imbal_train_config {
     double sampler_q;             /* class-power exponent */
     imbal_weight_options weights; /* class weights in the loss (scheme none = unweighted) */
     imbal_loss_params loss;       /* kind, gamma, tau, ... (reduction is forced to mean) */
-    int drw_epoch;         /* >= 0: class weights apply only from this epoch; -1 = from the start */
-    int drs_epoch;         /* >= 0: shuffle before this epoch, `sampler` from it; -1 = off */
-    int crt_epochs;        /* > 0: then re-train the classifier this many epochs, class-balanced,
-                              backbone frozen (lr = lr / 10 cosine) */
-    float tau_norm;        /* > 0: tau-normalise the classifier at the end; 0 = off */
-    float logit_adjust;    /* tau of post-hoc logit adjustment at evaluation; 0 = off */
-    const char *augment;   /* pipeline spec for training (pipeline.h); default
-                              "crop=S:pad=4:mode=reflect,flip,normalize=cifar10" at S = image_size */
-    double aug_tail_power; /* per-class strength (n_max / n_c)^p, capped at 4; 0 = off */
+    int drw_epoch;      /* >= 0: class weights apply only from this epoch; -1 = from the start */
+    int drs_epoch;      /* >= 0: shuffle before this epoch, `sampler` from it; -1 = off */
+    int crt_epochs;     /* > 0: then re-train the classifier this many epochs, class-balanced,
+                           backbone frozen (lr = lr / 10 cosine) */
+    float tau_norm;     /* > 0: tau-normalise the classifier at the end; 0 = off */
+    float logit_adjust; /* tau of post-hoc logit adjustment at evaluation; 0 = off */
+    imbal_threshold_metric threshold; /* two classes only, needs a validation split */
+    double threshold_beta;            /* beta of IMBAL_THRESHOLD_F_BETA (default 1) */
+    const char *augment;              /* pipeline spec for training (pipeline.h); default
+                                         "crop=S:pad=4:mode=reflect,flip,normalize=cifar10" at S = image_size */
+    double aug_tail_power;            /* per-class strength (n_max / n_c)^p, capped at 4; 0 = off */
     uint64_t seed;
     int resume;     /* 1: continue from RUN_DIR's checkpoint */
     int stop_after; /* > 0: stop after this many epochs in this call, as if interrupted (the
@@ -93,6 +104,8 @@ typedef struct imbal_train_result {
     double val_accuracy, val_balanced_accuracy, val_macro_f1; /* NaN without val */
     double images_per_s;                                      /* training throughput over the run */
     char device_name[128];
+    int positive_class;        /* with a decision threshold: the class it is on; else -1 */
+    double decision_threshold; /* that class is predicted when its probability >= this; NaN */
 } imbal_train_result;
 
 IMBAL_API imbal_status imbal_train(imbal_ctx *ctx, const imbal_train_config *cfg,
@@ -109,6 +122,9 @@ typedef struct imbal_eval_config {
     int batch;          /* default 256 */
     double beta;        /* F-beta; default 0.5 */
     float logit_adjust; /* < 0: the run's own setting; else this tau */
+    double threshold;   /* two-class runs: < 0 the run's own decision threshold (if it chose one);
+                           0 argmax; in (0, 1) predict the positive class (the run's, else the
+                           training minority) when its probability >= this */
     int threads;
 } imbal_eval_config;
 

@@ -9,7 +9,8 @@
 
 static const char usage[] =
     "Usage: imbal eval --model RUN_DIR --data DIR_OR_MANIFEST [--out DIR] [--device D]\n"
-    "                  [--batch B] [--beta B] [--logit-adjust T] [--threads T] [--json]\n"
+    "                  [--batch B] [--beta B] [--logit-adjust T] [--threshold P]\n"
+    "                  [--threads T] [--json]\n"
     "\n"
     "Runs the run's model over every image of the data and writes report.json (confusion\n"
     "matrix, per-class precision/recall/F1/F-beta, accuracy, balanced accuracy, macro-F1,\n"
@@ -18,9 +19,21 @@ static const char usage[] =
     "\n"
     "  --beta B          F-beta's beta (default 0.5)\n"
     "  --logit-adjust T  post-hoc logit adjustment tau (default: the run's own)\n"
+    "  --threshold P     two-class runs: predict the positive class when its probability\n"
+    "                    >= P (default: the threshold the run chose, if any; 0: argmax)\n"
     "  --json            print report.json's content\n";
 
-enum { OPT_MODEL = 300, OPT_DATA, OPT_OUT, OPT_DEVICE, OPT_BATCH, OPT_BETA, OPT_ADJ, OPT_THREADS };
+enum {
+    OPT_MODEL = 300,
+    OPT_DATA,
+    OPT_OUT,
+    OPT_DEVICE,
+    OPT_BATCH,
+    OPT_BETA,
+    OPT_ADJ,
+    OPT_THREADS,
+    OPT_THRESHOLD
+};
 
 static int print_file(const char *path) {
     FILE *fp = fopen(path, "rb");
@@ -52,6 +65,7 @@ int cmd_eval(int argc, char **argv) {
                                              {"beta", required_argument, 0, OPT_BETA},
                                              {"logit-adjust", required_argument, 0, OPT_ADJ},
                                              {"threads", required_argument, 0, OPT_THREADS},
+                                             {"threshold", required_argument, 0, OPT_THRESHOLD},
                                              CLI_COMMON_OPTIONS,
                                              {0, 0, 0, 0}};
     imbal_eval_config cfg;
@@ -90,6 +104,9 @@ int cmd_eval(int argc, char **argv) {
         case OPT_ADJ:
             bad = cli_parse_double(cmd, "--logit-adjust", optarg, 0, 10, &d);
             cfg.logit_adjust = (float)d;
+            break;
+        case OPT_THRESHOLD:
+            bad = cli_parse_double(cmd, "--threshold", optarg, 0, 0.999999, &cfg.threshold);
             break;
         case OPT_THREADS:
             bad = cli_parse_i64(cmd, "--threads", optarg, 1, 1024, &v);

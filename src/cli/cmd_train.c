@@ -43,6 +43,8 @@ static const char usage[] =
     "backbone\n"
     "  --tau-norm T         tau-normalise the classifier at the end\n"
     "  --logit-adjust T     post-hoc logit adjustment at evaluation (logits - T log prior)\n"
+    "  --threshold METRIC   two classes: choose the decision threshold on the validation\n"
+    "                       split for balanced-accuracy or f1 / fBETA (e.g. f2)\n"
     "  --augment SPEC       training augmentation (default crop=S:pad=4:mode=reflect,flip,\n"
     "                       normalize=cifar10)\n"
     "  --aug-tail-power P   per-class augmentation strength (n_max/n_c)^P, capped at 4\n"
@@ -88,7 +90,8 @@ enum {
     OPT_RESUME,
     OPT_THREADS,
     OPT_QUIET,
-    OPT_STOP
+    OPT_STOP,
+    OPT_THRESHOLD
 };
 
 typedef struct train_cli {
@@ -111,6 +114,22 @@ static int parse_int(const char *cmd, const char *opt, int64_t lo, int64_t hi, i
     return bad;
 }
 
+/* balanced-accuracy, f1, or f<beta> such as f2 or f0.5. */
+static int parse_threshold(const char *cmd, const char *v, imbal_train_config *cfg) {
+    if (strcmp(v, "balanced-accuracy") == 0) {
+        cfg->threshold = IMBAL_THRESHOLD_BALANCED_ACCURACY;
+        return 0;
+    }
+    char *end = NULL;
+    double beta = v[0] == 'f' ? strtod(v + 1, &end) : 0;
+    if (v[0] != 'f' || end == v + 1 || *end || !(beta > 0 && beta <= 100))
+        return cli_usage_error(cmd,
+                               "--threshold '%s': use balanced-accuracy, f1 or fBETA (e.g. f2)", v);
+    cfg->threshold = IMBAL_THRESHOLD_F_BETA;
+    cfg->threshold_beta = beta;
+    return 0;
+}
+
 static int parse_named(const char *cmd, train_cli *a, int c) {
     imbal_train_config *cfg = &a->cfg;
     imbal_ctx *ctx = a->ctx;
@@ -128,7 +147,8 @@ static int parse_named(const char *cmd, train_cli *a, int c) {
             if (sc.kind == IMBAL_SAMPLER_CLASS_POWER && strcmp(optarg, "class-power") != 0)
                 cfg->sampler_q = sc.q;
         }
-    }
+    } else if (c == OPT_THRESHOLD)
+        return parse_threshold(cmd, optarg, cfg);
     if (st != IMBAL_OK) return cli_usage_error(cmd, "%s", imbal_ctx_error(ctx));
     return 0;
 }
@@ -302,6 +322,7 @@ static int parse_args(const char *cmd, int argc, char **argv, train_cli *a) {
         {"threads", required_argument, 0, OPT_THREADS},
         {"quiet", no_argument, 0, OPT_QUIET},
         {"stop-after", required_argument, 0, OPT_STOP},
+        {"threshold", required_argument, 0, OPT_THRESHOLD},
         CLI_COMMON_OPTIONS,
         {0, 0, 0, 0}};
     int c, bad = 0;
@@ -401,6 +422,10 @@ static void print_result(const train_cli *a, const imbal_train_result *r) {
         json_kv_double(&w, "val_balanced_accuracy", r->val_balanced_accuracy);
         json_kv_double(&w, "val_macro_f1", r->val_macro_f1);
         json_kv_double(&w, "images_per_s", r->images_per_s);
+        if (r->positive_class >= 0) {
+            json_kv_int(&w, "positive_class", r->positive_class);
+            json_kv_double(&w, "decision_threshold", r->decision_threshold);
+        }
         json_object_end(&w);
         json_end(&w);
         return;
@@ -410,6 +435,10 @@ static void print_result(const train_cli *a, const imbal_train_result *r) {
     if (!isnan(r->val_accuracy))
         printf("validation: accuracy %.4f, balanced accuracy %.4f, macro-F1 %.4f\n",
                r->val_accuracy, r->val_balanced_accuracy, r->val_macro_f1);
+    if (r->positive_class >= 0)
+        printf("decision threshold: class %d when its probability >= %.4f (chosen on the "
+               "validation split, which is therefore optimistic)\n",
+               r->positive_class, r->decision_threshold);
     printf("report: %s/report.md\n", c->out_dir);
 }
 
