@@ -49,7 +49,9 @@ def main(paths):
     for k in keys:
         a, b = ours.get(k), theirs.get(k)
         dev, arch, batch, dtype, threads = k
-        name = (a or b).get("device_name", dev)
+        names = [r.get("device_name") for r in (a, b) if r and r.get("device_name") not in
+                 (None, "", "cpu", "?")]
+        name = names[0] if names else dev
         ia = None if a is None or "skipped" in a else a.get("images_per_s")
         ib = None if b is None or "skipped" in b else b.get("images_per_s")
         cell_a = f"skipped: {a['skipped']}" if a and "skipped" in a else fmt(ia, ".1f")
