@@ -26,6 +26,7 @@
  * --threads is both the OpenMP and the decode-thread count. Training keeps up when the first row's
  * images_per_s is well above the in-memory training row's. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,7 +465,9 @@ int main(int argc, char **argv) {
         return 1;
     }
     imbal_device dev;
-    if (imbal_device_parse(ctx, o.device, &dev) != IMBAL_OK ||
+    imbal_model_config probe;
+    if (imbal_model_config_preset(ctx, o.arch, &probe) != IMBAL_OK ||
+        imbal_device_parse(ctx, o.device, &dev) != IMBAL_OK ||
         (o.threads && imbal_ctx_set_threads(ctx, o.threads) != IMBAL_OK)) {
         fprintf(stderr, "bench_train: %s\n", imbal_ctx_error(ctx));
         imbal_ctx_destroy(ctx);
@@ -478,6 +481,7 @@ int main(int argc, char **argv) {
     ri.o = &o;
     ri.dev_kind = cuda ? "cuda" : "cpu";
     ri.threads = imbal_ctx_threads(ctx);
+    if (ri.threads < 1) ri.threads = omp_get_max_threads(); /* the context's default */
     if (imbal_device_name(ctx, dev, ri.dev_name, sizeof ri.dev_name) != IMBAL_OK)
         snprintf(ri.dev_name, sizeof ri.dev_name, "?");
     int rc = 0;
