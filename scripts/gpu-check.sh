@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The one command to check imbal on a GPU machine: configure a CUDA Release build, build it, show
 # the GPU, run every test (the GPU tests included: they must RUN, not skip), then run every
-# benchmark with --json into bench/results/<bench>-<gpu-slug>.jsonl. See docs/gpu.md.
+# benchmark with --json into bench/results/<bench>-<gpu-slug>.jsonl (bench_train also with
+# --pipeline on a synthetic set), and bench/torch_train.py into torch_train-<gpu-slug>.jsonl where
+# a Python with a CUDA-enabled torch is found ($IMBAL_PYTHON, else python3). See docs/gpu.md.
 #
 #   scripts/gpu-check.sh [--build-dir DIR] [--skip-bench] [--cuda-arch ARCHS] [--prefix DIR]
 #                        [--deps-only]
@@ -242,13 +244,26 @@ results=$root/bench/results
 mkdir -p "$results"
 written=()
 failed=()
+# bench_train also times the full input pipeline (decode + augment, with and without training)
+# on a synthetic ImageFolder of 32 x 32 JPEGs.
+train_set=$(mktemp -d)
+trap 'rm -rf "$probe_dir" "$train_set"' EXIT
+train_extra=()
+if "$build_dir/imbal" synth --out "$train_set" --classes 10 --max-per-class 1000 --ratio 10 \
+    --size 32 --test-per-class 0 >/dev/null; then
+    train_extra=(--pipeline "$train_set/train")
+else
+    echo "gpu-check: WARNING: imbal synth failed; bench_train runs without --pipeline"
+fi
 for b in "$build_dir"/bench/*; do
     [ -f "$b" ] && [ -x "$b" ] || continue
     name=$(basename "$b")
     name=${name#bench_}
     out=$results/$name-$gpu_slug.jsonl
+    extra=()
+    [ "$name" != train ] || extra=("${train_extra[@]}")
     echo "-- $name"
-    if "$b" --json >"$out.tmp"; then
+    if "$b" --json "${extra[@]}" >"$out.tmp"; then
         mv "$out.tmp" "$out"
         written+=("$out")
     else
@@ -257,6 +272,25 @@ for b in "$build_dir"/bench/*; do
     fi
 done
 [ ${#written[@]} -gt 0 ] || [ ${#failed[@]} -gt 0 ] || echo "no benchmarks under $build_dir/bench"
+# The PyTorch baseline of bench_train (the same ResNet, channels_last, f32 and AMP bf16) where a
+# Python with a CUDA-enabled torch is found ($IMBAL_PYTHON, else python3), and the ratio table.
+py=${IMBAL_PYTHON:-python3}
+if "$py" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+    out=$results/torch_train-$gpu_slug.jsonl
+    echo "-- torch_train.py ($py)"
+    if "$py" "$root/bench/torch_train.py" --device cuda --json >"$out.tmp"; then
+        mv "$out.tmp" "$out"
+        written+=("$out")
+        [ ! -f "$results/train-$gpu_slug.jsonl" ] ||
+            "$py" "$root/bench/train_table.py" "$results/train-$gpu_slug.jsonl" "$out" || true
+    else
+        rm -f "$out.tmp"
+        failed+=(torch_train.py)
+    fi
+else
+    echo "gpu-check: no Python with a CUDA-enabled torch ($py): torch_train.py skipped" \
+        "(set IMBAL_PYTHON)"
+fi
 [ ${#failed[@]} = 0 ] || die "benchmarks failed: ${failed[*]}"
 step "done: benchmark JSON written to"
 for f in "${written[@]}"; do echo "  $f"; done
