@@ -1,6 +1,8 @@
 /* Inputs at the edges, through every entry point: 0 and 1 samples, 1 class, 10^5 classes, 1x1
  * and 20000x20000 images, NaN/Inf in .npy arrays, labels out of range, negative weights. Each
  * gives a clear error naming the argument, or the result docs/reliability.md documents. */
+/* No Criterion .timeout here: with --jobs 2, Criterion 2.4's runner leaks 48 bytes for timed
+ * tests and LeakSanitizer then fails the binary; ctest's TIMEOUT bounds them instead. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -176,7 +178,7 @@ Test(edges, samplers_bad_labels_and_weights) {
 }
 
 /* 10^5 classes, one sample each: class-balanced sampling and balanced batches stay fast. */
-Test(edges, samplers_1e5_classes, .timeout = 10) {
+Test(edges, samplers_1e5_classes) {
     imbal_ctx *ctx = tu_ctx();
     int32_t *labels = malloc(BIGK * sizeof *labels);
     for (int i = 0; i < BIGK; i++)
@@ -247,7 +249,7 @@ Test(edges, loss) {
     imbal_ctx_destroy(ctx);
 }
 
-Test(edges, loss_zero_rows_and_1e5_classes, .timeout = 10) {
+Test(edges, loss_zero_rows_and_1e5_classes) {
     imbal_ctx *ctx = tu_ctx();
     float loss = -1;
     float dummy[1] = {0};
@@ -303,7 +305,7 @@ Test(edges, metrics_nan_logits) {
 /* The confusion matrix is dense (C x C int64): 10^5 classes (the limit) need 80 GB and fail with
  * IMBAL_ERR_OUT_OF_MEMORY naming the bytes where that memory is not there; beyond the limit is
  * refused up front. 4000 classes (128 MB) work. */
-Test(edges, metrics_many_classes, .timeout = 10) {
+Test(edges, metrics_many_classes) {
     imbal_ctx *ctx = tu_ctx();
     imbal_metrics *m = NULL;
     expect_error(ctx, imbal_metrics_create(ctx, BIGK + 1, 5, &m), IMBAL_ERR_INVALID_ARGUMENT,
@@ -473,7 +475,7 @@ Test(edges, dataset_manifests) {
 }
 
 /* imbal train on one class and on one sample: a clear error naming the problem. */
-Test(edges, train_one_class_and_one_sample, .timeout = 30) {
+Test(edges, train_one_class_and_one_sample) {
     char *dir = tu_mkdtemp();
     char *one_class = tu_join(dir, "one_class"), *one_sample = tu_join(dir, "one_sample");
     uint8_t px[8 * 8 * 3] = {0};

@@ -2,6 +2,8 @@
  * leftover temporary file is never taken for the real one, and `imbal train --resume` after the
  * kill reaches the same weights, bit for bit, as a run that was never interrupted. The kill
  * delays come from Philox (IMBAL_OP_TEST), so every run of the test kills at the same points. */
+/* No Criterion .timeout here: with --jobs 2, Criterion 2.4's runner leaks 48 bytes for timed
+ * tests and LeakSanitizer then fails the binary; ctest's TIMEOUT bounds them instead. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -63,7 +65,7 @@ static void fill_gen(uint32_t *buf, uint32_t g) {
         buf[i] = g;
 }
 
-Test(reliability_kill, atomic_writer_killed_leaves_a_whole_generation, .timeout = 60) {
+Test(reliability_kill, atomic_writer_killed_leaves_a_whole_generation) {
     char *dir = tu_mkdtemp();
     char *path = tu_join(dir, "data.bin");
     uint32_t *buf = malloc(GEN_BYTES);
@@ -102,7 +104,7 @@ Test(reliability_kill, atomic_writer_killed_leaves_a_whole_generation, .timeout 
 /* ---- imbal train killed, then resumed -------------------------------------------------------- */
 
 /* 3 classes told apart by where a bright square sits (as in test_train.c), 16 x 16 PNGs,
- * 24/12/6 images. */
+ * 12/6/3 images. */
 static void write_img(const char *dir, int cls, int idx, unsigned *seed) {
     uint8_t px[16 * 16 * 3];
     uint8_t bg[3] = {(uint8_t)(rand_r(seed) % 160), (uint8_t)(rand_r(seed) % 160),
@@ -127,7 +129,7 @@ static void make_set(const char *train) {
         char cdir[4200];
         snprintf(cdir, sizeof cdir, "%.4000s/%d-pos", train, c);
         cr_assert_eq(imbal_mkdirs(NULL, cdir), IMBAL_OK);
-        for (int i = 0; i < (24 >> c); i++)
+        for (int i = 0; i < (12 >> c); i++)
             write_img(train, c, i, &seed);
     }
 }
@@ -204,7 +206,7 @@ static void same_weights(imbal_ctx *ctx, const char *pa, const char *pb, int poi
     imbal_safetensors_close(sb);
 }
 
-Test(reliability_kill, train_killed_then_resumed_equals_uninterrupted, .timeout = 120) {
+Test(reliability_kill, train_killed_then_resumed_equals_uninterrupted) {
     imbal_ctx *ctx = tu_ctx();
     char *dir = tu_mkdtemp();
     char *train = tu_join(dir, "train"), *ref = tu_join(dir, "ref");
@@ -216,7 +218,6 @@ Test(reliability_kill, train_killed_then_resumed_equals_uninterrupted, .timeout 
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long run_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
     char *ref_ck = tu_join(ref, "checkpoint.safetensors");
-    int killed_with_checkpoint = 0;
     for (int point = 0; point < 3; point++) {
         char name[32];
         snprintf(name, sizeof name, "run%d", point);
@@ -229,7 +230,7 @@ Test(reliability_kill, train_killed_then_resumed_equals_uninterrupted, .timeout 
                 sleep_us(500);
         long d = delay_us((uint64_t)point + 100, (long)(run_us > 10 ? run_us / 3 : 10));
         sleep_us(d);
-        int landed = kill_and_reap(pid);
+        (void)kill_and_reap(pid);
         if (exists(ck)) {
             /* The previous checkpoint loads: its description and every tensor read back. */
             imbal_safetensors *sf = NULL;
@@ -242,7 +243,6 @@ Test(reliability_kill, train_killed_then_resumed_equals_uninterrupted, .timeout 
                              IMBAL_OK, "%s", imbal_ctx_error(ctx));
             }
             imbal_safetensors_close(sf);
-            killed_with_checkpoint += landed;
         }
         /* A leftover temporary checkpoint is never the checkpoint: --resume reads only the
          * final name (and, with no checkpoint yet, says so). */
@@ -262,8 +262,6 @@ Test(reliability_kill, train_killed_then_resumed_equals_uninterrupted, .timeout 
         cr_assert_eq(lines, 4, "kill %d: metrics.jsonl has %d lines", point, lines);
         free(text), free(mj), free(out), free(ck);
     }
-    cr_log_info("%d of 3 kills landed after a checkpoint existed (run %ld us)",
-                killed_with_checkpoint, run_us);
     tu_rmtree(dir);
     free(ref_ck), free(train), free(ref), free(dir);
     imbal_ctx_destroy(ctx);
@@ -271,7 +269,7 @@ Test(reliability_kill, train_killed_then_resumed_equals_uninterrupted, .timeout 
 
 /* A truncated checkpoint (what a writer without the temp-and-rename step would leave) is refused
  * with a message naming the file, at every length, and --resume refuses it too. */
-Test(reliability_kill, truncated_checkpoint_is_refused, .timeout = 60) {
+Test(reliability_kill, truncated_checkpoint_is_refused) {
     imbal_ctx *ctx = tu_ctx();
     char *dir = tu_mkdtemp();
     char *train = tu_join(dir, "train"), *run = tu_join(dir, "run");
