@@ -30,7 +30,8 @@ extern "C" imbal_status imbal_cuda_malloc(imbal_ctx *ctx, int device, void **ptr
         *ptr = NULL;
         return imbal_fail(
             ctx, e == cudaErrorMemoryAllocation ? IMBAL_ERR_DEVICE_OUT_OF_MEMORY : IMBAL_ERR_CUDA,
-            "cudaMalloc of %zu bytes on cuda:%d failed: %s", bytes, device, cudaGetErrorString(e));
+            "cudaMalloc of %zu bytes on cuda:%d failed: %s%s", bytes, device, cudaGetErrorString(e),
+            imbal_cuda_lost_note());
     }
     return IMBAL_OK;
 }

@@ -4,9 +4,12 @@
 # benchmark with --json into bench/results/<bench>-<gpu-slug>.jsonl (bench_train also with
 # --pipeline on a synthetic set), and bench/torch_train.py into torch_train-<gpu-slug>.jsonl where
 # a Python with a CUDA-enabled torch is found ($IMBAL_PYTHON, else python3). See docs/gpu.md.
+# Between the two, the GPU tests run again under compute-sanitizer (memcheck with leak check,
+# initcheck, synccheck over every GPU suite; racecheck, which is slow, over the suites of
+# $racecheck_bins) and any report fails the check (docs/reliability.md).
 #
-#   scripts/gpu-check.sh [--build-dir DIR] [--skip-bench] [--cuda-arch ARCHS] [--prefix DIR]
-#                        [--deps-only]
+#   scripts/gpu-check.sh [--build-dir DIR] [--skip-bench] [--skip-sanitizer] [--cuda-arch ARCHS]
+#                        [--prefix DIR] [--deps-only]
 #
 # Without a package registry: if .deb/ exists in the repository root (scripts/fetch-gpu-debs.sh
 # fills it), every .deb in it is unpacked with `dpkg -x` into --prefix (default /tmp/imbal-prefix;
@@ -19,6 +22,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=$root/build-gpu
 skip_bench=0
+skip_sanitizer=0
+no_device=0
 deps_only=0
 prefix=${IMBAL_PREFIX:-/tmp/imbal-prefix}
 cuda_arch=${CMAKE_CUDA_ARCHITECTURES:-90}
@@ -46,6 +51,10 @@ while [ $# -gt 0 ]; do
         ;;
     --skip-bench)
         skip_bench=1
+        shift
+        ;;
+    --skip-sanitizer)
+        skip_sanitizer=1
         shift
         ;;
     --cuda-arch)
@@ -195,6 +204,7 @@ case $probe in
     [ "${IMBAL_GPU_CHECK_DRY:-0}" = 1 ] ||
         die "no CUDA device answers: the GPU tests would only skip ($probe)"
     echo "gpu-check: WARNING: no CUDA device answers; going on because IMBAL_GPU_CHECK_DRY=1"
+    no_device=1
     ;;
 esac
 gpu_slug=$(printf '%s' "$gpu_name" | tr '[:upper:]' '[:lower:]' |
@@ -231,6 +241,65 @@ done
 if [ $skipped = 1 ]; then
     [ "${IMBAL_GPU_CHECK_DRY:-0}" = 1 ] || die "GPU tests skipped although a device answers"
     echo "gpu-check: WARNING: GPU tests skipped (IMBAL_GPU_CHECK_DRY=1: this is no GPU check)"
+fi
+
+# ---- compute-sanitizer -------------------------------------------------------------------------
+# Every suite named *_gpu, and nn_cudnn_desc (cuDNN descriptors), under each tool. Criterion runs
+# each test in a child process that it re-executes, and a finding in a child does not change the
+# test's result: so every process logs to its own file (--target-processes all) and any log whose
+# ERROR SUMMARY is not 0 fails the check. racecheck (shared-memory hazards) costs ~10-100x: it
+# runs over the suites of the binaries below only (the kernels with shared-memory reductions).
+racecheck_bins=(test_loss_gpu test_optim_gpu test_reliability_gpu)
+# Tests named *_unsanitized fault on purpose (test_reliability_gpu.c) and are left out.
+gpu_filter() { # the Criterion filter of binary $1's GPU suites, empty when it has none
+    "$1" --list 2>/dev/null |
+        awk -F: '/^[a-z0-9_]+: [0-9]+ test/ && ($1 ~ /_gpu$/ || $1 == "nn_cudnn_desc") { s = s (n++ ? "|" : "") $1 } END { if (n) printf "@(%s)/!(*_unsanitized)", s }'
+}
+run_sanitizer() {
+    local sanitizer=${COMPUTE_SANITIZER:-$(command -v compute-sanitizer || echo "$(dirname "$nvcc")/compute-sanitizer")}
+    [ -x "$sanitizer" ] || die "no compute-sanitizer (looked on PATH and beside nvcc)"
+    local logs t name filter tool bad=() sec0
+    logs=$(mktemp -d)
+    sec0=$(date +%s)
+    for tool in memcheck initcheck synccheck racecheck; do
+        step "compute-sanitizer --tool $tool"
+        for t in "$build_dir"/test_*; do
+            [ -f "$t" ] && [ -x "$t" ] || continue
+            name=$(basename "$t")
+            if [ $tool = racecheck ] && [[ " ${racecheck_bins[*]} " != *" $name "* ]]; then
+                continue
+            fi
+            filter=$(gpu_filter "$t" || true)
+            [ -n "$filter" ] || continue
+            local extra=()
+            # The tests provoke CUDA API errors on purpose (out of memory, a bad device index)
+            # and check the statuses: API errors are not memcheck's findings here.
+            [ $tool = memcheck ] && extra=(--leak-check full --report-api-errors no)
+            echo "-- $name --filter '$filter'"
+            "$sanitizer" --tool $tool "${extra[@]}" --error-exitcode 1 --target-processes all \
+                --log-file "$logs/$tool-$name.%p.log" "$t" --jobs 1 --short-filename \
+                --filter "$filter" >/dev/null 2>&1 || bad+=("$tool:$name")
+        done
+    done
+    local f
+    for f in "$logs"/*.log; do
+        [ -e "$f" ] || continue
+        if grep -q 'ERROR SUMMARY: [1-9]' "$f"; then
+            echo "==== $(basename "$f")"
+            cat "$f"
+            bad+=("$(basename "$f")")
+        fi
+    done
+    rm -rf "$logs"
+    echo "compute-sanitizer: $(($(date +%s) - sec0)) s"
+    [ ${#bad[@]} = 0 ] || die "compute-sanitizer found errors: ${bad[*]}"
+}
+if [ $skip_sanitizer = 1 ]; then
+    step "compute-sanitizer skipped (--skip-sanitizer)"
+elif [ $no_device = 1 ]; then
+    step "compute-sanitizer skipped: no device (IMBAL_GPU_CHECK_DRY=1)"
+else
+    run_sanitizer
 fi
 
 # ---- benchmarks --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libcriterion-dev libturbojpeg0-dev libjpeg62-turbo-dev
-          libpng-dev libopenblas-dev)
+          libpng-dev libopenblas-dev valgrind)
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-numpy python3-torch python3-torchvision python3-sklearn)
 fi

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input_file.h"
 #include "internal.h"
 
 #define CSV_BLOCK (1u << 20)
@@ -17,7 +18,7 @@ imbal_status imbal_csv_open(imbal_ctx *ctx, imbal_csv_reader *r, const char *pat
     r->unit = unit;
     r->comment = comment;
     r->line = 1;
-    r->fp = fopen(path, "rb");
+    r->fp = imbal_fopen_input(path);
     if (!r->fp)
         return imbal_fail(ctx, IMBAL_ERR_IO, "%s '%s' cannot be opened: %s", what, path,
                           strerror(errno));

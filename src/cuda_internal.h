@@ -48,18 +48,35 @@ void **imbal_ctx_cuda_handles_slot(imbal_ctx *ctx);
 }
 #endif
 
+#ifdef __CUDACC__
+#include <cuda_runtime.h>
+
+/* Call right after cudaGetLastError() has taken a failed call's error. Most CUDA errors are
+ * cleared by that and the device stays usable; a sticky one (a kernel's illegal address, a
+ * device-side assert) is not, and every later call of the process fails with it: then this
+ * returns a note for the message saying so, else "". */
+static inline const char *imbal_cuda_lost_note(void) {
+    return cudaPeekAtLastError() != cudaSuccess
+               ? "; the CUDA context is lost (a sticky error): this process can no longer use "
+                 "the device"
+               : "";
+}
+#endif
+
 /* In .cu files: evaluates a cudaError_t expression and returns IMBAL_ERR_CUDA (or
- * IMBAL_ERR_DEVICE_OUT_OF_MEMORY) with the call's text, CUDA's message, file and line. */
+ * IMBAL_ERR_DEVICE_OUT_OF_MEMORY) with the call's text, CUDA's message, file and line, and, when
+ * the error is sticky, that the device can no longer be used by this process. */
 #define IMBAL_CUDA_TRY(ctx, expr)                                                                  \
     do {                                                                                           \
         cudaError_t imbal_e_ = (expr);                                                             \
         if (imbal_e_ != cudaSuccess) {                                                             \
-            (void)cudaGetLastError(); /* clear the sticky-free error so the handle stays usable */ \
-            return imbal_fail(                                                                     \
-                (ctx),                                                                             \
-                imbal_e_ == cudaErrorMemoryAllocation ? IMBAL_ERR_DEVICE_OUT_OF_MEMORY             \
-                                                      : IMBAL_ERR_CUDA,                            \
-                "%s failed: %s (%s:%d)", #expr, cudaGetErrorString(imbal_e_), __FILE__, __LINE__); \
+            (void)cudaGetLastError(); /* clear the error so the handle stays usable */             \
+            return imbal_fail((ctx),                                                               \
+                              imbal_e_ == cudaErrorMemoryAllocation                                \
+                                  ? IMBAL_ERR_DEVICE_OUT_OF_MEMORY                                 \
+                                  : IMBAL_ERR_CUDA,                                                \
+                              "%s failed: %s (%s:%d)%s", #expr, cudaGetErrorString(imbal_e_),      \
+                              __FILE__, __LINE__, imbal_cuda_lost_note());                         \
         }                                                                                          \
     } while (0)
 

@@ -12,6 +12,7 @@
 
 #include "image_decoder.h"
 #include "image_internal.h"
+#include "input_file.h"
 #include "internal.h"
 
 static const uint8_t JPEG_SIG[3] = {0xFF, 0xD8, 0xFF};
@@ -137,7 +138,7 @@ imbal_status imbal_image_decoder_decode(imbal_image_decoder *d, imbal_ctx *ctx, 
 static imbal_status read_file(imbal_image_decoder *d, imbal_ctx *ctx, const char *path,
                               size_t *len) {
     *len = 0;
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = imbal_fopen_input(path);
     if (!fp) return imbal_fail(ctx, IMBAL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     size_t want = 65536, n = 0;
     if (fseek(fp, 0, SEEK_END) == 0) {

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "atomic_file.h"
@@ -128,9 +129,14 @@ imbal_status imbal_image_write_png(imbal_ctx *ctx, const imbal_image *img, const
                           path);
     }
     if (setjmp(png_jmpbuf(png))) {
+        /* libpng says only "Write Error" when fwrite fails: add the system's reason (a full disk,
+         * a file-size limit). */
+        int e = errno;
+        int io = f.fp && ferror(f.fp);
         png_destroy_write_struct(&png, &info);
         imbal_atomic_abort(&f);
-        return imbal_fail(ctx, IMBAL_ERR_IO, "cannot write PNG '%s': %s", path, err.msg);
+        return imbal_fail(ctx, IMBAL_ERR_IO, "cannot write PNG '%s': %s%s%s%s", path, err.msg,
+                          io ? " (" : "", io ? strerror(e ? e : EIO) : "", io ? ")" : "");
     }
     png_init_io(png, f.fp);
     png_set_IHDR(png, info, (png_uint_32)img->width, (png_uint_32)img->height, 8,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "atomic_file.h"
+#include "input_file.h"
 #include "internal.h"
 #include "tensor_internal.h"
 
@@ -321,7 +322,7 @@ imbal_status imbal_npy_read(imbal_ctx *ctx, const char *path, imbal_tensor *out)
     if (!out) return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "imbal_npy_read: out is NULL");
     memset(out, 0, sizeof *out);
     if (!path) return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "imbal_npy_read: path is NULL");
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = imbal_fopen_input(path);
     if (!fp) return imbal_fail(ctx, IMBAL_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     imbal_status st = read_file(ctx, fp, path, out);
     fclose(fp);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "imbal/safetensors.h"
+#include "input_file.h"
 #include "internal.h"
 #include "json_parse.h"
 #include "safetensors_internal.h"
@@ -292,7 +293,7 @@ imbal_status imbal_safetensors_open(imbal_ctx *ctx, const char *path, imbal_safe
     *out = NULL;
     if (!path)
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "imbal_safetensors_open: path is NULL");
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = imbal_fopen_input(path);
     if (!fp)
         return imbal_fail(ctx, IMBAL_ERR_IO, "cannot open safetensors '%s': %s", path,
                           strerror(errno));

@@ -147,6 +147,12 @@ static imbal_status open_data(trainer *t) {
         t->all = NULL;
     }
     t->C = imbal_dataset_num_classes(t->train);
+    /* One class trains nothing (the softmax of one logit is 1: the loss is 0 from the start),
+     * which would look like a perfect run. */
+    if (t->C < 2)
+        return imbal_fail(t->ctx, IMBAL_ERR_DATA,
+                          "train: '%s' has %d class ('%s'); a classifier needs at least 2", c->data,
+                          t->C, t->C ? imbal_dataset_class_name(t->train, 0) : "");
     t->counts = imbal_xcalloc(t->ctx, (size_t)t->C, sizeof *t->counts, "class counts");
     t->names = imbal_xcalloc(t->ctx, (size_t)t->C, sizeof *t->names, "class names");
     if (!t->counts || !t->names) return IMBAL_ERR_OUT_OF_MEMORY;

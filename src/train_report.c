@@ -7,6 +7,7 @@
 
 #include "atomic_file.h"
 #include "imbal/plot.h"
+#include "input_file.h"
 #include "internal.h"
 #include "json_parse.h"
 #include "train_internal.h"
@@ -76,7 +77,7 @@ static imbal_status history_add_line(imbal_ctx *ctx, train_history *h, const cha
 }
 
 imbal_status history_load(imbal_ctx *ctx, train_history *h, const char *path, int epochs) {
-    FILE *fp = fopen(path, "r");
+    FILE *fp = imbal_fopen_input(path);
     if (!fp)
         return epochs == 0
                    ? IMBAL_OK

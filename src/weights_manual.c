@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input_file.h"
 #include "internal.h"
 
 typedef struct manual_state {
@@ -138,7 +139,7 @@ static imbal_status parse_pairs(manual_state *st, char *s) {
 }
 
 static imbal_status parse_file(manual_state *st, const char *path) {
-    FILE *f = fopen(path, "r");
+    FILE *f = imbal_fopen_input(path);
     if (!f)
         return imbal_fail(st->ctx, IMBAL_ERR_IO, "manual weights: cannot open file '%s': %s", path,
                           strerror(errno));
