@@ -3,8 +3,10 @@
 # one JSON line per target: {"target", "seconds", "execs", "crashes", "corpus", "artifacts"}.
 #   scripts/fuzz.sh SECONDS [TARGET...]     e.g. scripts/fuzz.sh 60, scripts/fuzz.sh 10 npy json
 # Builds build-fuzz/ with clang first (installing clang and libFuzzer's runtime via setup.sh).
-# Each target runs on a COPY of its committed corpus (tests/fuzz/corpus/TARGET) in a temporary
-# directory, so the committed corpus never grows; a crash, leak, timeout or out-of-memory input
+# Each target runs on a COPY of its committed corpus (tests/fuzz/corpus/TARGET) in
+# build-fuzz/corpus-run/TARGET (emptied first), so the committed corpus never grows; to fold
+# what a long run found into the seeds: build-fuzz/fuzz/fuzz_TARGET -merge=1
+# tests/fuzz/corpus/TARGET build-fuzz/corpus-run/TARGET. A crash, leak, timeout or out-of-memory input
 # is kept under build-fuzz/artifacts/TARGET/ (its path is in the JSON line and the log beside it),
 # and the script exits 1. Commit such an input under tests/fuzz/regressions/TARGET/ before fixing
 # the bug: the replay_fuzz_TARGET test of the normal builds then reruns it for good.
@@ -30,13 +32,12 @@ fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-work=$(mktemp -d "${TMPDIR:-/tmp}/imbal-fuzz.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 failed=0
 for t in "${targets[@]}"; do
   exe=$build/fuzz/fuzz_$t
   [[ -x "$exe" ]] || { echo "fuzz: no target '$t' ($exe)" >&2; exit 2; }
-  corpus=$work/$t
+  corpus=$build/corpus-run/$t
+  rm -rf "$corpus"
   mkdir -p "$corpus"
   cp -r "$root/tests/fuzz/corpus/$t/." "$corpus/" 2>/dev/null || true
   artifacts=$build/artifacts/$t
