@@ -9,8 +9,14 @@
 
 int cli_parse_only_augment(int argc, char **argv);
 int cli_parse_only_chip(int argc, char **argv);
+int cli_parse_only_compare(int argc, char **argv);
+int cli_parse_only_eval(int argc, char **argv);
 int cli_parse_only_loss(int argc, char **argv);
 int cli_parse_only_sample(int argc, char **argv);
+int cli_parse_only_split(int argc, char **argv);
+int cli_parse_only_stats(int argc, char **argv);
+int cli_parse_only_synth(int argc, char **argv);
 int cli_parse_only_train(int argc, char **argv);
+int cli_parse_only_weights(int argc, char **argv);
 
 #endif

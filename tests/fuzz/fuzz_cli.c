@@ -1,8 +1,8 @@
 /* imbal fuzz target: command-line option parsing (src/cli/cli_common.c and each command's
  * parse_args, through src/cli/cli_parse_only.h). The input is argv split at NUL bytes; the first
- * word names the command (augment, chip, loss, sample or train: the commands whose parsing is
- * a function of its own). Nothing is opened or written; the commands' messages go to /dev/null
- * for the call (stdio only: sanitizer reports write to file descriptor 2 and stay visible). */
+ * word names the command (every command but `version`). Nothing is opened or written; the commands'
+ * messages go to /dev/null for the call (stdio only: sanitizer reports write to file descriptor 2
+ * and stay visible). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +20,12 @@ static parse_fn find_command(const char *name) {
     static const struct {
         const char *name;
         parse_fn fn;
-    } commands[] = {{"augment", cli_parse_only_augment},
-                    {"chip", cli_parse_only_chip},
-                    {"loss", cli_parse_only_loss},
-                    {"sample", cli_parse_only_sample},
-                    {"train", cli_parse_only_train}};
+    } commands[] = {{"augment", cli_parse_only_augment}, {"chip", cli_parse_only_chip},
+                    {"compare", cli_parse_only_compare}, {"eval", cli_parse_only_eval},
+                    {"loss", cli_parse_only_loss},       {"sample", cli_parse_only_sample},
+                    {"split", cli_parse_only_split},     {"stats", cli_parse_only_stats},
+                    {"synth", cli_parse_only_synth},     {"train", cli_parse_only_train},
+                    {"weights", cli_parse_only_weights}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; ++i)
         if (strcmp(name, commands[i].name) == 0) return commands[i].fn;
     return NULL;
