@@ -6,12 +6,18 @@
 #   scripts/setup.sh            build + test dependencies
 #   scripts/setup.sh --reference  also PyTorch/torchvision/scikit-learn (only to regenerate the
 #                                 committed reference vectors under tests/data/)
+#   scripts/setup.sh --fuzz       also clang with libFuzzer's runtime (libclang-rt-14-dev, only
+#                                 recommended by clang, so named) and LLVM's OpenMP, for
+#                                 scripts/fuzz.sh
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libcriterion-dev libturbojpeg0-dev libjpeg62-turbo-dev
           libpng-dev libopenblas-dev valgrind)
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-numpy python3-torch python3-torchvision python3-sklearn)
+fi
+if [[ "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang libclang-rt-14-dev libomp-dev)
 fi
 
 missing=()

@@ -16,6 +16,7 @@ typedef struct parser {
     json_result result;
 } parser;
 
+static int fail(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(parser *p, const char *fmt, ...) {
     if (p->result == JSON_OK) {
         p->result = JSON_SYNTAX;

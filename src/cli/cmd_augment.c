@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_parse_only.h"
 
 static const char usage[] =
     "Usage: imbal augment --in IMG --out OUT.png --op OP [op parameters]\n"
@@ -393,4 +394,10 @@ int cmd_augment(int argc, char **argv) {
     imbal_image_free(&out);
     imbal_ctx_destroy(ctx);
     return rc;
+}
+
+int cli_parse_only_augment(int argc, char **argv) {
+    aug_args a = {0};
+    int rc = parse_args("augment", argc, argv, &a);
+    return rc == -1 ? CLI_EXIT_OK : rc;
 }

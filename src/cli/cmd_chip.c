@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_parse_only.h"
 #include "json_writer.h"
 
 static const char usage[] =
@@ -166,4 +167,10 @@ int cmd_chip(int argc, char **argv) {
     imbal_dataset_destroy(ds);
     imbal_ctx_destroy(ctx);
     return rc;
+}
+
+int cli_parse_only_chip(int argc, char **argv) {
+    chip_args a = {0};
+    int rc = parse_args("chip", argc, argv, &a);
+    return rc == -1 ? CLI_EXIT_OK : rc;
 }

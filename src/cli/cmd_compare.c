@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli_common.h"
+#include "cli_parse_only.h"
 #include "json_parse.h"
 #include "json_writer.h"
 
@@ -205,32 +206,54 @@ static int compare(const char *cmd, report *a, report *b, const char *out_dir, i
     return rc;
 }
 
-int cmd_compare(int argc, char **argv) {
-    const char *cmd = "compare";
+typedef struct compare_args {
+    const char *out, *run_a, *run_b;
+    int json;
+} compare_args;
+
+/* CLI_EXIT_OK, CLI_EXIT_USAGE (after the message), or -1 after --help. */
+static int parse_args(const char *cmd, int argc, char **argv, compare_args *a) {
     static const struct option longopts[] = {
         {"out", required_argument, 0, 'o'}, CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
-    const char *out = NULL;
-    int json = 0, c;
+    memset(a, 0, sizeof *a);
+    int c;
     while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
         if (c == CLI_OPT_HELP) {
             fputs(usage, stdout);
-            return CLI_EXIT_OK;
+            return -1;
         } else if (c == CLI_OPT_JSON) {
-            json = 1;
+            a->json = 1;
         } else if (c == 'o') {
-            out = optarg;
+            a->out = optarg;
         } else {
             return CLI_EXIT_USAGE;
         }
     }
     if (argc - optind != 2) return cli_usage_error(cmd, "give two runs: RUN_A RUN_B");
+    a->run_a = argv[optind];
+    a->run_b = argv[optind + 1];
+    return CLI_EXIT_OK;
+}
+
+int cli_parse_only_compare(int argc, char **argv) {
+    compare_args a;
+    int rc = parse_args("compare", argc, argv, &a);
+    return rc < 0 ? CLI_EXIT_OK : rc;
+}
+
+int cmd_compare(int argc, char **argv) {
+    const char *cmd = "compare";
+    compare_args args;
+    int prc = parse_args(cmd, argc, argv, &args);
+    if (prc != CLI_EXIT_OK) return prc < 0 ? CLI_EXIT_OK : prc;
+    const char *out = args.out;
+    const int json = args.json;
     report *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
     int rc = CLI_EXIT_FAIL;
-    if (a && b && read_report(cmd, argv[optind], a) == 0 &&
-        read_report(cmd, argv[optind + 1], b) == 0) {
+    if (a && b && read_report(cmd, args.run_a, a) == 0 && read_report(cmd, args.run_b, b) == 0) {
         char dir[4096];
         struct stat sb;
-        const char *rb = argv[optind + 1];
+        const char *rb = args.run_b;
         if (!out) {
             snprintf(dir, sizeof dir, "%s", rb);
             if (!(stat(rb, &sb) == 0 && S_ISDIR(sb.st_mode))) {

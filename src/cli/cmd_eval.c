@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_parse_only.h"
 #include "json_writer.h"
 
 static const char usage[] =
@@ -55,8 +56,14 @@ static void print_summary(const imbal_metrics_report *r, const char *out) {
     printf("report: %s/report.md\n", out);
 }
 
-int cmd_eval(int argc, char **argv) {
-    const char *cmd = "eval";
+typedef struct eval_args {
+    imbal_eval_config cfg;
+    const char *device;
+    int json;
+} eval_args;
+
+/* CLI_EXIT_OK, CLI_EXIT_USAGE (after the message), or -1 after --help. */
+static int parse_args(const char *cmd, int argc, char **argv, eval_args *a) {
     static const struct option longopts[] = {{"model", required_argument, 0, OPT_MODEL},
                                              {"data", required_argument, 0, OPT_DATA},
                                              {"out", required_argument, 0, OPT_OUT},
@@ -68,49 +75,49 @@ int cmd_eval(int argc, char **argv) {
                                              {"threshold", required_argument, 0, OPT_THRESHOLD},
                                              CLI_COMMON_OPTIONS,
                                              {0, 0, 0, 0}};
-    imbal_eval_config cfg;
-    imbal_eval_config_default(&cfg);
-    const char *device = "auto";
-    int json = 0, bad = 0, c;
-    int64_t v;
-    double d;
+    memset(a, 0, sizeof *a);
+    imbal_eval_config_default(&a->cfg);
+    a->device = "auto";
+    int bad = 0, c;
+    int64_t v = 0;
+    double d = 0;
     while (!bad && (c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
         switch (c) {
         case CLI_OPT_HELP:
             fputs(usage, stdout);
-            return CLI_EXIT_OK;
+            return -1;
         case CLI_OPT_JSON:
-            json = 1;
+            a->json = 1;
             break;
         case OPT_MODEL:
-            cfg.run_dir = optarg;
+            a->cfg.run_dir = optarg;
             break;
         case OPT_DATA:
-            cfg.data = optarg;
+            a->cfg.data = optarg;
             break;
         case OPT_OUT:
-            cfg.out_dir = optarg;
+            a->cfg.out_dir = optarg;
             break;
         case OPT_DEVICE:
-            device = optarg;
+            a->device = optarg;
             break;
         case OPT_BATCH:
             bad = cli_parse_i64(cmd, "--batch", optarg, 1, 65536, &v);
-            cfg.batch = (int)v;
+            a->cfg.batch = (int)v;
             break;
         case OPT_BETA:
-            bad = cli_parse_double(cmd, "--beta", optarg, 1e-6, 1e6, &cfg.beta);
+            bad = cli_parse_double(cmd, "--beta", optarg, 1e-6, 1e6, &a->cfg.beta);
             break;
         case OPT_ADJ:
             bad = cli_parse_double(cmd, "--logit-adjust", optarg, 0, 10, &d);
-            cfg.logit_adjust = (float)d;
+            a->cfg.logit_adjust = (float)d;
             break;
         case OPT_THRESHOLD:
             bad = cli_parse_double(cmd, "--threshold", optarg, 0, 0.999999, &cfg.threshold);
             break;
         case OPT_THREADS:
             bad = cli_parse_i64(cmd, "--threads", optarg, 1, 1024, &v);
-            cfg.threads = (int)v;
+            a->cfg.threads = (int)v;
             break;
         default:
             return CLI_EXIT_USAGE;
@@ -118,8 +125,31 @@ int cmd_eval(int argc, char **argv) {
     }
     if (bad) return CLI_EXIT_USAGE;
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (!cfg.run_dir || !cfg.data)
+    if (!a->cfg.run_dir || !a->cfg.data)
         return cli_usage_error(cmd, "--model RUN_DIR and --data are required");
+    return CLI_EXIT_OK;
+}
+
+int cli_parse_only_eval(int argc, char **argv) {
+    eval_args a;
+    int rc = parse_args("eval", argc, argv, &a);
+    if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
+    imbal_ctx *ctx;
+    if (imbal_ctx_create(&ctx) != IMBAL_OK) return cli_fail("eval", NULL);
+    if (imbal_device_parse(ctx, a.device, &a.cfg.device) != IMBAL_OK)
+        rc = cli_usage_error("eval", "--device: %s", imbal_ctx_error(ctx));
+    imbal_ctx_destroy(ctx);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv) {
+    const char *cmd = "eval";
+    eval_args a;
+    int prc = parse_args(cmd, argc, argv, &a);
+    if (prc != CLI_EXIT_OK) return prc < 0 ? CLI_EXIT_OK : prc;
+    imbal_eval_config cfg = a.cfg;
+    const char *device = a.device;
+    const int json = a.json;
     imbal_ctx *ctx;
     if (imbal_ctx_create(&ctx) != IMBAL_OK) {
         fprintf(stderr, "imbal eval: %s\n", imbal_ctx_error(NULL));

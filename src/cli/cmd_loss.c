@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_parse_only.h"
 #include "internal.h"
 #include "json_writer.h"
 
@@ -487,6 +488,22 @@ int cmd_loss(int argc, char **argv) {
     if (st == IMBAL_OK) report(&a, &p, device_name, &t);
     rc = st == IMBAL_OK ? CLI_EXIT_OK : cli_fail(cmd, ctx);
     free_tensors(&t);
+    imbal_ctx_destroy(ctx);
+    return rc;
+}
+
+int cli_parse_only_loss(int argc, char **argv) {
+    loss_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
+    /* The names (kind, reduction, ...) and the device are checked before any file is read. */
+    imbal_ctx *ctx;
+    if (imbal_ctx_create(&ctx) != IMBAL_OK) return cli_fail("loss", NULL);
+    imbal_loss_params p;
+    imbal_device dev = imbal_device_cpu();
+    if (parse_names(ctx, &a, &p) != IMBAL_OK ||
+        (a.device && imbal_device_parse(ctx, a.device, &dev) != IMBAL_OK))
+        rc = cli_usage_error("loss", "%s", imbal_ctx_error(ctx));
     imbal_ctx_destroy(ctx);
     return rc;
 }

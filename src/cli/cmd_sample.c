@@ -6,6 +6,7 @@
 
 #include "atomic_file.h"
 #include "cli_common.h"
+#include "cli_parse_only.h"
 #include "json_writer.h"
 
 static const char usage[] =
@@ -357,4 +358,11 @@ done:
     free(plan.repeat);
     cli_session_close(&ss);
     return rc;
+}
+
+int cli_parse_only_sample(int argc, char **argv) {
+    const char *path = NULL;
+    sample_args a;
+    int rc = parse_args(argc, argv, &a, &path);
+    return rc < 0 ? CLI_EXIT_OK : rc;
 }

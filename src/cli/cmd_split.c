@@ -2,8 +2,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli_common.h"
+#include "cli_parse_only.h"
 #include "json_writer.h"
 
 static const char usage[] =
@@ -71,7 +73,15 @@ static void print_split(const cli_session *s, const char *out, uint64_t seed, co
                (long long)counts[i], (long long)counts[k + i], (long long)counts[2 * k + i]);
 }
 
-int cmd_split(int argc, char **argv) {
+typedef struct split_args {
+    cli_common_opts o;
+    double frac[3]; /* train, val, test */
+    uint64_t seed;
+    const char *out, *path;
+} split_args;
+
+/* CLI_EXIT_OK, CLI_EXIT_USAGE (after the message), or -1 after --help. */
+static int parse_args(const char *cmd, int argc, char **argv, split_args *a) {
     static const struct option longopts[] = {{"out", required_argument, 0, 'o'},
                                              {"train", required_argument, 0, 't'},
                                              {"val", required_argument, 0, 'v'},
@@ -82,23 +92,22 @@ int cmd_split(int argc, char **argv) {
                                              CLI_COMMON_OPTIONS,
                                              {0, 0, 0, 0}};
     static const char *const frac_opt[3] = {"--train", "--val", "--test"};
-    const char *cmd = "split", *out = NULL;
-    cli_common_opts o = {0};
-    double frac[3] = {NAN, NAN, NAN};
-    uint64_t seed = 0;
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < 3; ++i)
+        a->frac[i] = NAN;
     int c;
     while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
-        cli_option_result r = cli_common_option(c, usage, &o);
-        if (r == CLI_OPTION_HELP) return CLI_EXIT_OK;
+        cli_option_result r = cli_common_option(c, usage, &a->o);
+        if (r == CLI_OPTION_HELP) return -1;
         if (r == CLI_OPTION_TAKEN) continue;
         int fi = c == 't' ? 0 : c == 'v' ? 1 : c == 'T' ? 2 : -1;
         int bad = 0;
         if (fi >= 0)
-            bad = cli_parse_double(cmd, frac_opt[fi], optarg, 0.0, 1.0, &frac[fi]);
+            bad = cli_parse_double(cmd, frac_opt[fi], optarg, 0.0, 1.0, &a->frac[fi]);
         else if (c == 's')
-            bad = cli_parse_u64(cmd, "--seed", optarg, &seed);
+            bad = cli_parse_u64(cmd, "--seed", optarg, &a->seed);
         else if (c == 'o')
-            out = optarg;
+            a->out = optarg;
         else
             bad = 1;
         if (bad) return CLI_EXIT_USAGE;
@@ -106,10 +115,29 @@ int cmd_split(int argc, char **argv) {
     if (optind >= argc) return cli_usage_error(cmd, "missing the dataset (directory or manifest)");
     if (argc - optind > 1)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-    if (!out) return cli_usage_error(cmd, "--out MANIFEST.csv is required");
-    if (complete_fractions(cmd, frac) != CLI_EXIT_OK) return CLI_EXIT_USAGE;
+    if (!a->out) return cli_usage_error(cmd, "--out MANIFEST.csv is required");
+    if (complete_fractions(cmd, a->frac) != CLI_EXIT_OK) return CLI_EXIT_USAGE;
+    a->path = argv[optind];
+    return CLI_EXIT_OK;
+}
+
+int cli_parse_only_split(int argc, char **argv) {
+    split_args a;
+    int rc = parse_args("split", argc, argv, &a);
+    return rc < 0 ? CLI_EXIT_OK : rc;
+}
+
+int cmd_split(int argc, char **argv) {
+    const char *cmd = "split";
+    split_args a;
+    int prc = parse_args(cmd, argc, argv, &a);
+    if (prc != CLI_EXIT_OK) return prc < 0 ? CLI_EXIT_OK : prc;
+    const cli_common_opts o = a.o;
+    const double *frac = a.frac;
+    const uint64_t seed = a.seed;
+    const char *out = a.out;
     cli_session s;
-    int rc = cli_session_open(cmd, argv[optind], &o, "all", &s);
+    int rc = cli_session_open(cmd, a.path, &o, "all", &s);
     if (rc != CLI_EXIT_OK) return rc;
     int k = s.num_classes;
     int64_t *counts = calloc((size_t)k * 3, sizeof *counts);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_parse_only.h"
 #include "json_writer.h"
 
 static const char usage[] =
@@ -78,40 +79,60 @@ static void print_json(const cli_source *src, const char *source, const int64_t 
     json_end(&w);
 }
 
-int cmd_stats(int argc, char **argv) {
+typedef struct stats_args {
+    cli_common_opts o;
+    double beta; /* < 0: no effective numbers */
+    const char *path;
+} stats_args;
+
+/* CLI_EXIT_OK, CLI_EXIT_USAGE (after the message), or -1 after --help. */
+static int parse_args(const char *cmd, int argc, char **argv, stats_args *a) {
     static const struct option longopts[] = {
         CLI_SOURCE_OPTIONS, {"beta", required_argument, 0, 'b'}, CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
-    const char *cmd = "stats";
-    cli_common_opts o = {0};
-    double beta = -1;
+    memset(a, 0, sizeof *a);
+    a->beta = -1;
     int c;
     while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
-        cli_option_result r = cli_common_option(c, usage, &o);
-        if (r == CLI_OPTION_HELP) return CLI_EXIT_OK;
+        cli_option_result r = cli_common_option(c, usage, &a->o);
+        if (r == CLI_OPTION_HELP) return -1;
         if (r == CLI_OPTION_TAKEN) continue;
-        if (c != 'b' || cli_parse_double(cmd, "--beta", optarg, 0.0, 0.999999999999, &beta))
+        if (c != 'b' || cli_parse_double(cmd, "--beta", optarg, 0.0, 0.999999999999, &a->beta))
             return CLI_EXIT_USAGE;
     }
     if (argc - optind > 1)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-    const char *path = optind < argc ? argv[optind] : NULL;
+    a->path = optind < argc ? argv[optind] : NULL;
+    return CLI_EXIT_OK;
+}
+
+int cli_parse_only_stats(int argc, char **argv) {
+    stats_args a;
+    int rc = parse_args("stats", argc, argv, &a);
+    return rc < 0 ? CLI_EXIT_OK : rc;
+}
+
+int cmd_stats(int argc, char **argv) {
+    const char *cmd = "stats";
+    stats_args a;
+    int rc = parse_args(cmd, argc, argv, &a);
+    if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
     cli_session s;
-    int rc = cli_session_open(cmd, path, &o, NULL, &s);
+    rc = cli_session_open(cmd, a.path, &a.o, NULL, &s);
     if (rc != CLI_EXIT_OK) return rc;
     int k = s.num_classes;
-    double *eff = beta >= 0 ? calloc((size_t)k, sizeof *eff) : NULL;
+    double *eff = a.beta >= 0 ? calloc((size_t)k, sizeof *eff) : NULL;
     imbal_class_stats st;
     rc = CLI_EXIT_FAIL;
-    if (beta >= 0 && !eff) goto done;
+    if (a.beta >= 0 && !eff) goto done;
     if (imbal_class_stats_compute(s.ctx, s.counts, k, &st) != IMBAL_OK) {
         rc = cli_fail(cmd, s.ctx);
         goto done;
     }
     for (int i = 0; eff && i < k; ++i)
-        eff[i] = imbal_effective_number(s.counts[i], beta);
-    const char *source = path ? path : "--counts";
-    if (o.json)
-        print_json(&s.src, source, s.counts, &st, eff, beta);
+        eff[i] = imbal_effective_number(s.counts[i], a.beta);
+    const char *source = a.path ? a.path : "--counts";
+    if (a.o.json)
+        print_json(&s.src, source, s.counts, &st, eff, a.beta);
     else
         print_table(&s.src, source, s.counts, &st, eff);
     rc = CLI_EXIT_OK;

@@ -1,8 +1,10 @@
 /* imbal synth: draw a long-tailed synthetic image set. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli_common.h"
+#include "cli_parse_only.h"
 #include "json_writer.h"
 
 static const char usage[] =
@@ -26,7 +28,14 @@ static const char usage[] =
     "  --quality Q           JPEG quality 1..100 (default 95)\n"
     "  --json                print the per-class counts as JSON\n";
 
-int cmd_synth(int argc, char **argv) {
+typedef struct synth_args {
+    imbal_synth_options o;
+    const char *profile;
+    int json;
+} synth_args;
+
+/* CLI_EXIT_OK, CLI_EXIT_USAGE (after the message), or -1 after --help. */
+static int parse_args(const char *cmd, int argc, char **argv, synth_args *a) {
     static const struct option longopts[] = {{"out", required_argument, 0, 'o'},
                                              {"classes", required_argument, 0, 'k'},
                                              {"max-per-class", required_argument, 0, 'n'},
@@ -39,59 +48,80 @@ int cmd_synth(int argc, char **argv) {
                                              {"json", no_argument, 0, 'j'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-    const char *cmd = "synth";
-    imbal_synth_options o;
-    imbal_synth_options_default(&o);
-    const char *profile = NULL;
-    int json = 0, c;
+    memset(a, 0, sizeof *a);
+    imbal_synth_options_default(&a->o);
+    int c;
     int64_t v;
     while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
         switch (c) {
         case 'o':
-            o.out_dir = optarg;
+            a->o.out_dir = optarg;
             break;
         case 'k':
             if (cli_parse_i64(cmd, "--classes", optarg, 1, 1000, &v)) return CLI_EXIT_USAGE;
-            o.num_classes = (int)v;
+            a->o.num_classes = (int)v;
             break;
         case 'n':
-            if (cli_parse_i64(cmd, "--max-per-class", optarg, 1, 10000000, &o.max_per_class))
+            if (cli_parse_i64(cmd, "--max-per-class", optarg, 1, 10000000, &a->o.max_per_class))
                 return CLI_EXIT_USAGE;
             break;
         case 'r':
-            if (cli_parse_double(cmd, "--ratio", optarg, 1.0, 1e12, &o.ratio))
+            if (cli_parse_double(cmd, "--ratio", optarg, 1.0, 1e12, &a->o.ratio))
                 return CLI_EXIT_USAGE;
             break;
         case 'p':
-            profile = optarg;
+            a->profile = optarg;
             break;
         case 's':
             if (cli_parse_i64(cmd, "--size", optarg, 8, 1024, &v)) return CLI_EXIT_USAGE;
-            o.size = (int)v;
+            a->o.size = (int)v;
             break;
         case 't':
-            if (cli_parse_i64(cmd, "--test-per-class", optarg, 0, 10000000, &o.test_per_class))
+            if (cli_parse_i64(cmd, "--test-per-class", optarg, 0, 10000000, &a->o.test_per_class))
                 return CLI_EXIT_USAGE;
             break;
         case 'S':
-            if (cli_parse_u64(cmd, "--seed", optarg, &o.seed)) return CLI_EXIT_USAGE;
+            if (cli_parse_u64(cmd, "--seed", optarg, &a->o.seed)) return CLI_EXIT_USAGE;
             break;
         case 'q':
             if (cli_parse_i64(cmd, "--quality", optarg, 1, 100, &v)) return CLI_EXIT_USAGE;
-            o.quality = (int)v;
+            a->o.quality = (int)v;
             break;
         case 'j':
-            json = 1;
+            a->json = 1;
             break;
         case 'h':
             fputs(usage, stdout);
-            return CLI_EXIT_OK;
+            return -1;
         default:
             return CLI_EXIT_USAGE;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    if (!o.out_dir) return cli_usage_error(cmd, "--out DIR is required");
+    if (!a->o.out_dir) return cli_usage_error(cmd, "--out DIR is required");
+    return CLI_EXIT_OK;
+}
+
+int cli_parse_only_synth(int argc, char **argv) {
+    synth_args a;
+    int rc = parse_args("synth", argc, argv, &a);
+    if (rc != CLI_EXIT_OK || !a.profile) return rc < 0 ? CLI_EXIT_OK : rc;
+    imbal_ctx *ctx;
+    if (imbal_ctx_create(&ctx) != IMBAL_OK) return cli_fail("synth", NULL);
+    if (imbal_profile_parse(ctx, a.profile, &a.o.profile) != IMBAL_OK)
+        rc = cli_usage_error("synth", "%s", imbal_ctx_error(ctx));
+    imbal_ctx_destroy(ctx);
+    return rc;
+}
+
+int cmd_synth(int argc, char **argv) {
+    const char *cmd = "synth";
+    synth_args a;
+    int prc = parse_args(cmd, argc, argv, &a);
+    if (prc != CLI_EXIT_OK) return prc < 0 ? CLI_EXIT_OK : prc;
+    imbal_synth_options o = a.o;
+    const char *profile = a.profile;
+    const int json = a.json;
     imbal_ctx *ctx;
     if (imbal_ctx_create(&ctx) != IMBAL_OK) return cli_fail(cmd, NULL);
     int rc = CLI_EXIT_FAIL;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli_common.h"
+#include "cli_parse_only.h"
 #include "json_writer.h"
 
 static const char usage[] =
@@ -467,4 +468,15 @@ int cmd_train(int argc, char **argv) {
     }
     imbal_ctx_destroy(a.ctx);
     return rc;
+}
+
+int cli_parse_only_train(int argc, char **argv) {
+    train_cli a;
+    memset(&a, 0, sizeof a);
+    imbal_train_config_default(&a.cfg);
+    if (imbal_ctx_create(&a.ctx) != IMBAL_OK) return CLI_EXIT_FAIL;
+    int rc = parse_args("train", argc, argv, &a);
+    if (rc == 0) rc = finish_config("train", &a);
+    imbal_ctx_destroy(a.ctx);
+    return rc < 0 ? CLI_EXIT_OK : rc;
 }

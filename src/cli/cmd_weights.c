@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_parse_only.h"
 #include "json_writer.h"
 
 static const char usage[] =
@@ -87,7 +88,14 @@ static void print_weights(const cli_session *s, const imbal_weight_options *opts
         printf("%5d  %-24.24s %10lld %14.6g\n", i, names[i], (long long)s->counts[i], weights[i]);
 }
 
-int cmd_weights(int argc, char **argv) {
+typedef struct weights_args {
+    cli_common_opts o;
+    imbal_weight_options opts; /* the scheme parsed */
+    const char *manual, *path;
+} weights_args;
+
+/* CLI_EXIT_OK, CLI_EXIT_USAGE (after the message), or -1 after --help. */
+static int parse_args(const char *cmd, int argc, char **argv, weights_args *a) {
     static const struct option longopts[] = {CLI_SOURCE_OPTIONS,
                                              {"scheme", required_argument, 0, 'x'},
                                              {"beta", required_argument, 0, 'b'},
@@ -96,15 +104,14 @@ int cmd_weights(int argc, char **argv) {
                                              {"zero-empty", no_argument, 0, 'z'},
                                              CLI_COMMON_OPTIONS,
                                              {0, 0, 0, 0}};
-    const char *cmd = "weights", *scheme = NULL, *manual = NULL;
-    cli_common_opts o = {0};
-    imbal_weight_options opts;
-    imbal_weight_options_default(&opts);
+    const char *scheme = NULL;
+    memset(a, 0, sizeof *a);
+    imbal_weight_options_default(&a->opts);
     int c;
     while ((c = cli_getopt(cmd, argc, argv, ":h", longopts)) != -1) {
-        cli_option_result r = cli_common_option(c, usage, &o);
-        if (r == CLI_OPTION_HELP) return CLI_EXIT_OK;
-        if (r == CLI_OPTION_OTHER && weights_option(c, &opts, &scheme, &manual))
+        cli_option_result r = cli_common_option(c, usage, &a->o);
+        if (r == CLI_OPTION_HELP) return -1;
+        if (r == CLI_OPTION_OTHER && weights_option(c, &a->opts, &scheme, &a->manual))
             return CLI_EXIT_USAGE;
     }
     if (argc - optind > 1)
@@ -112,15 +119,33 @@ int cmd_weights(int argc, char **argv) {
     if (!scheme) return cli_usage_error(cmd, "--scheme NAME is required");
     imbal_ctx *pctx;
     if (imbal_ctx_create(&pctx) != IMBAL_OK) return cli_fail(cmd, NULL);
-    imbal_status parsed = imbal_weight_scheme_parse(pctx, scheme, &opts.scheme);
+    imbal_status parsed = imbal_weight_scheme_parse(pctx, scheme, &a->opts.scheme);
     if (parsed != IMBAL_OK) cli_usage_error(cmd, "%s", imbal_ctx_error(pctx));
     imbal_ctx_destroy(pctx);
     if (parsed != IMBAL_OK) return CLI_EXIT_USAGE;
-    if ((opts.scheme == IMBAL_WEIGHTS_MANUAL) != (manual != NULL))
-        return cli_usage_error(cmd, manual ? "--manual goes with --scheme manual"
-                                           : "--scheme manual needs --manual SPEC");
+    if ((a->opts.scheme == IMBAL_WEIGHTS_MANUAL) != (a->manual != NULL))
+        return cli_usage_error(cmd, a->manual ? "--manual goes with --scheme manual"
+                                              : "--scheme manual needs --manual SPEC");
+    a->path = optind < argc ? argv[optind] : NULL;
+    return CLI_EXIT_OK;
+}
+
+int cli_parse_only_weights(int argc, char **argv) {
+    weights_args a;
+    int rc = parse_args("weights", argc, argv, &a);
+    return rc < 0 ? CLI_EXIT_OK : rc;
+}
+
+int cmd_weights(int argc, char **argv) {
+    const char *cmd = "weights";
+    weights_args a;
+    int rc = parse_args(cmd, argc, argv, &a);
+    if (rc != CLI_EXIT_OK) return rc < 0 ? CLI_EXIT_OK : rc;
+    imbal_weight_options opts = a.opts; /* .manual is set below once the classes are known */
+    const char *manual = a.manual;
+    const cli_common_opts o = a.o;
     cli_session s;
-    int rc = cli_session_open(cmd, optind < argc ? argv[optind] : NULL, &o, NULL, &s);
+    rc = cli_session_open(cmd, a.path, &o, NULL, &s);
     if (rc != CLI_EXIT_OK) return rc;
     int k = s.num_classes;
     double *weights = calloc((size_t)k, sizeof *weights), *manual_w = NULL;
