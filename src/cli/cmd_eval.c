@@ -113,7 +113,7 @@ static int parse_args(const char *cmd, int argc, char **argv, eval_args *a) {
             a->cfg.logit_adjust = (float)d;
             break;
         case OPT_THRESHOLD:
-            bad = cli_parse_double(cmd, "--threshold", optarg, 0, 0.999999, &cfg.threshold);
+            bad = cli_parse_double(cmd, "--threshold", optarg, 0, 0.999999, &a->cfg.threshold);
             break;
         case OPT_THREADS:
             bad = cli_parse_i64(cmd, "--threads", optarg, 1, 1024, &v);
