@@ -12,7 +12,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libcriterion-dev libturbojpeg0-dev libjpeg62-turbo-dev
-          libpng-dev libopenblas-dev valgrind)
+          libpng-dev libopenblas-openmp-dev valgrind)
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-numpy python3-torch python3-torchvision python3-sklearn)
 fi
