@@ -20,6 +20,7 @@
 #include "imbal/imbal.h"
 #include "imbal/philox.h"
 #include "test_util.h"
+#include "tiny_set.h"
 
 static void sleep_us(long us) {
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
@@ -103,35 +104,11 @@ Test(reliability_kill, atomic_writer_killed_leaves_a_whole_generation) {
 
 /* ---- imbal train killed, then resumed -------------------------------------------------------- */
 
-/* 3 classes told apart by where a bright square sits (as in test_train.c), 16 x 16 PNGs,
- * 12/6/3 images. */
-static void write_img(const char *dir, int cls, int idx, unsigned *seed) {
-    uint8_t px[16 * 16 * 3];
-    uint8_t bg[3] = {(uint8_t)(rand_r(seed) % 160), (uint8_t)(rand_r(seed) % 160),
-                     (uint8_t)(rand_r(seed) % 160)};
-    int x0 = 1 + cls * 5, y0 = 3 + rand_r(seed) % 6;
-    for (int y = 0; y < 16; y++)
-        for (int x = 0; x < 16; x++)
-            for (int c = 0; c < 3; c++) {
-                int on = x >= x0 && x < x0 + 4 && y >= y0 && y < y0 + 5;
-                int v = on ? 250 : bg[c] + (int)(rand_r(seed) % 40);
-                px[(y * 16 + x) * 3 + c] = (uint8_t)(v > 255 ? 255 : v);
-            }
-    imbal_image img = {16, 16, 3, px};
-    char path[4200];
-    snprintf(path, sizeof path, "%.4000s/%d-pos/%03d.png", dir, cls, idx);
-    cr_assert_eq(imbal_image_write_png(NULL, &img, path), IMBAL_OK, "%s", imbal_ctx_error(NULL));
-}
-
+/* 3 classes told apart by where a bright square sits (tiny_set.h, as in test_train.c), 16 x 16
+ * PNGs, 12/6/3 images. */
 static void make_set(const char *train) {
     unsigned seed = 5;
-    for (int c = 0; c < 3; c++) {
-        char cdir[4200];
-        snprintf(cdir, sizeof cdir, "%.4000s/%d-pos", train, c);
-        cr_assert_eq(imbal_mkdirs(NULL, cdir), IMBAL_OK);
-        for (int i = 0; i < (12 >> c); i++)
-            write_img(train, c, i, &seed);
-    }
+    tiny_set_write_split(train, 3, 12, 1, &seed);
 }
 
 /* The run's arguments: 3 main epochs and 1 cRT epoch of a tiny resnet. */

@@ -10,47 +10,19 @@
 
 #include "imbal/imbal.h"
 #include "test_util.h"
+#include "tiny_set.h"
 
-/* A set a small CNN learns in a few epochs: 3 classes told apart by where a bright square sits
- * (left, centre, right) on a noisy background of random colour, 16 x 16 PNGs; 24/12/6 training
- * images (imbalanced) and 10 validation images per class. */
-static void write_img(const char *dir, int cls, int idx, unsigned *seed) {
-    uint8_t px[16 * 16 * 3];
-    uint8_t bg[3] = {(uint8_t)(rand_r(seed) % 160), (uint8_t)(rand_r(seed) % 160),
-                     (uint8_t)(rand_r(seed) % 160)};
-    int x0 = 1 + cls * 5, y0 = 3 + rand_r(seed) % 6;
-    for (int y = 0; y < 16; y++)
-        for (int x = 0; x < 16; x++)
-            for (int c = 0; c < 3; c++) {
-                int on = x >= x0 && x < x0 + 4 && y >= y0 && y < y0 + 5;
-                int v = on ? 250 : bg[c] + (int)(rand_r(seed) % 40);
-                px[(y * 16 + x) * 3 + c] = (uint8_t)(v > 255 ? 255 : v);
-            }
-    imbal_image img = {16, 16, 3, px};
-    char path[4200];
-    snprintf(path, sizeof path, "%.4000s/%d-pos/%03d.png", dir, cls, idx);
-    cr_assert_eq(imbal_image_write_png(NULL, &img, path), IMBAL_OK, "%s", imbal_ctx_error(NULL));
-}
-
+/* A set a small CNN learns in a few epochs (tiny_set.h): `classes` classes told apart by where a
+ * bright square sits, 16 x 16 PNGs; 24/12/6 training images (imbalanced) and 10 test images per
+ * class. */
 static char *make_set_of(int classes) {
     char *dir = tu_mkdtemp();
     char *out = tu_join(dir, "set");
     unsigned seed = 5;
-    const char *splits[2] = {"train", "test"};
-    for (int s = 0; s < 2; s++) {
-        char sub_dir[4096];
-        snprintf(sub_dir, sizeof sub_dir, "%s/%s", out, splits[s]);
-        for (int c = 0; c < classes; c++) {
-            char cdir[4200];
-            snprintf(cdir, sizeof cdir, "%s/%d-pos", sub_dir, c);
-            char cmd[4300];
-            snprintf(cmd, sizeof cmd, "mkdir -p '%s'", cdir);
-            cr_assert_eq(system(cmd), 0);
-            int n = s ? 10 : 24 >> c;
-            for (int i = 0; i < n; i++)
-                write_img(sub_dir, c, i, &seed);
-        }
-    }
+    char *train = tu_join(out, "train"), *test = tu_join(out, "test");
+    tiny_set_write_split(train, classes, 24, 1, &seed);
+    tiny_set_write_split(test, classes, 10, 0, &seed);
+    free(train), free(test);
     free(dir);
     return out;
 }
@@ -74,6 +46,14 @@ static void small_config(imbal_train_config *c, const char *train, const char *v
     c->lr = 0.05;
     c->augment = "crop=16:pad=1,normalize=cifar10"; /* no flip: the classes are positions */
     c->seed = 11;
+}
+
+/* imbal eval of the run in `run` on the images in `data`, writing to `out`. */
+static void eval_config(imbal_eval_config *e, const char *run, const char *data, const char *out) {
+    imbal_eval_config_default(e);
+    e->run_dir = run;
+    e->data = data;
+    e->out_dir = out;
 }
 
 static char *sub(const char *dir, const char *name) {
@@ -119,12 +99,9 @@ Test(train, learns_a_tiny_set_and_writes_the_run, .timeout = 120) {
     free(text);
     free(mj);
     /* imbal eval on the test split reproduces the final validation numbers. */
-    imbal_eval_config e;
-    imbal_eval_config_default(&e);
-    e.run_dir = run;
-    e.data = test;
     char *ev = sub(set, "eval");
-    e.out_dir = ev;
+    imbal_eval_config e;
+    eval_config(&e, run, test, ev);
     imbal_metrics_report rep;
     cr_assert_eq(imbal_eval(ctx, &e, &rep), IMBAL_OK, "%s", imbal_ctx_error(ctx));
     cr_assert_float_eq(rep.accuracy, r.val_accuracy, 1e-9);
@@ -218,7 +195,7 @@ Test(train, errors_are_clear, .timeout = 60) {
     unsigned seed = 9;
     char *vcls2 = sub(val, "99-pos");
     cr_assert_eq(mkdir(vcls2, 0777), 0);
-    write_img(val, 99, 0, &seed); /* writes val/99-pos/000.png */
+    tiny_set_write_img(val, 99, 0, &seed); /* writes val/99-pos/000.png */
     small_config(&c, train, val, run);
     cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_ERR_DATA);
     cr_assert_not_null(strstr(imbal_ctx_error(ctx), "'99-pos' is in the validation set"), "%s",
@@ -272,12 +249,9 @@ Test(train, two_class_threshold_on_validation, .timeout = 120) {
     cr_assert(pc && strcmp(pc, "1") == 0);
     cr_assert(dt && fabs(strtod(dt, NULL) - r.decision_threshold) < 1e-6, "%s", dt ? dt : "-");
     imbal_safetensors_close(sf);
-    imbal_eval_config e;
-    imbal_eval_config_default(&e);
-    e.run_dir = run;
-    e.data = test;
     char *ev = sub(set, "eval");
-    e.out_dir = ev;
+    imbal_eval_config e;
+    eval_config(&e, run, test, ev);
     imbal_metrics_report with, argmax, fixed;
     cr_assert_eq(imbal_eval(ctx, &e, &with), IMBAL_OK, "%s", imbal_ctx_error(ctx));
     cr_assert_float_eq(with.balanced_accuracy, r.val_balanced_accuracy, 1e-9);
