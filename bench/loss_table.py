@@ -9,18 +9,17 @@ one table row each. Where bench_loss's own records ({"bench": "loss", ..., "gbps
 for the same device and case are among the files, a column gives imbal's effective bandwidth as a
 share of the same-size device-to-device copy. Other records are ignored. Standard library only.
 """
-import json
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import fmt, read_records  # noqa: E402 - after the path
 
 
 def threads_of(path):
     m = re.search(r"threads(\d+)", path)
     return m.group(1) if m else "-"
-
-
-def fmt(v, spec, suffix=""):
-    return "n/a" if v is None else format(v, spec) + suffix
 
 
 def key_of(r):
@@ -29,16 +28,11 @@ def key_of(r):
 
 def main(paths):
     rows, share = [], {}
-    for path in paths:
-        with open(path) as f:
-            for line in f:
-                if not line.strip():
-                    continue
-                r = json.loads(line)
-                if "speedup_eager" in r:
-                    rows.append((path, r))
-                elif r.get("bench") == "loss" and r.get("copy_gbps"):
-                    share[key_of(r)] = 100.0 * r["gbps"] / r["copy_gbps"]
+    for path, r in read_records(paths):
+        if "speedup_eager" in r:
+            rows.append((path, r))
+        elif r.get("bench") == "loss" and r.get("copy_gbps"):
+            share[key_of(r)] = 100.0 * r["gbps"] / r["copy_gbps"]
     with_share = any(key_of(r) in share for _, r in rows)
     head = ("| device | threads | kind | N x C | dtype | imbal ms | torch eager ms | torch.compile ms"
             " | speed-up vs eager | vs compile |")

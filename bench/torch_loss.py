@@ -31,13 +31,16 @@ The torch formulations (what bench_loss's kinds mean, docs/losses.md):
   ldam              F.cross_entropy(30 * (x - Delta_y at the target)), m_max = 0.5
 """
 import argparse
-import json
 import statistics
+import os
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_common  # noqa: E402 - after the path
 
 KINDS = ["ce", "focal", "sigmoid-focal", "bce", "balanced-softmax", "ldam"]
 DEFAULT_SHAPES = [(65536, 10), (16384, 100), (16384, 1000), (4096, 8142), (8192, 32000)]
@@ -45,8 +48,11 @@ DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 FLUSH_BYTES = 256 << 20
 
 
+PROG = "torch_loss"
+
+
 def note(msg):
-    print(f"torch_loss: {msg}", file=sys.stderr, flush=True)
+    bench_common.note(PROG, msg)
 
 
 def sigmoid_focal(x, t, alpha=0.25, gamma=2.0):
@@ -90,19 +96,6 @@ def make_loss(kind, counts):
 
         return ldam
     raise ValueError(kind)
-
-
-def device_name(dev):
-    if dev.type == "cuda":
-        return torch.cuda.get_device_name(dev)
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "cpu"
 
 
 def copy_gbps(dev, x):
@@ -181,23 +174,14 @@ def main():
     args = ap.parse_args()
 
     if args.records:  # e.g. eager and compile timed in separate runs on the same GPU
-        records = []
-        for path in args.records:
-            with open(path) as f:
-                records += [json.loads(line) for line in f if line.strip() and '"impl"' in line]
+        records = [r for _, r in bench_common.read_records(args.records) if "impl" in r]
         for r in records:
-            print(json.dumps(r), flush=True)
+            bench_common.print_record(r)
         return print_ratios(args.ours, records) if args.ours else 0
 
-    if args.device == "auto":
-        dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    elif args.device == "cuda":
-        if not torch.cuda.is_available():
-            note("--device cuda: torch sees no CUDA device")
-            return 1
-        dev = torch.device("cuda")
-    else:
-        dev = torch.device("cpu")
+    dev = bench_common.pick_device(args.device, PROG)
+    if dev is None:
+        return 1
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     max_bytes = args.max_bytes if args.max_bytes >= 0 else (0 if dev.type == "cuda" else 1 << 30)
@@ -212,7 +196,7 @@ def main():
     compile_ok = "compile" in impls and hasattr(torch, "compile")
     if "compile" in impls and not compile_ok:
         note(f"torch {torch.__version__} has no torch.compile: torch-compile records skipped")
-    name = device_name(dev)
+    name = bench_common.device_name(dev)
     threads = torch.get_num_threads() if dev.type == "cpu" else 0
     flush = torch.empty(FLUSH_BYTES // 4, dtype=torch.float32, device=dev) if dev.type == "cuda" else None
 
@@ -258,7 +242,7 @@ def main():
                            "gbps": nbytes / (ms * 1e-3) / 1e9, "copy_gbps": cg,
                            "impl": f"torch-{impl}", "torch": torch.__version__}
                     records.append(rec)
-                    print(json.dumps(rec), flush=True)
+                    bench_common.print_record(rec)
             del x, y, tsig
             if dev.type == "cuda":
                 torch.cuda.empty_cache()
@@ -269,14 +253,9 @@ def main():
 def print_ratios(ours_path, records):
     """One ratio record per case found both in bench_loss's output and in the torch records."""
     ours = {}
-    with open(ours_path) as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            r = json.loads(line)
-            dev_type = str(r.get("device", "")).split(":")[0]
-            ours[(r["kind"], r["n"], r["c"], r["dtype"], dev_type)] = r["median_ms"]
+    for _, r in bench_common.read_records([ours_path]):
+        dev_type = str(r.get("device", "")).split(":")[0]
+        ours[(r["kind"], r["n"], r["c"], r["dtype"], dev_type)] = r["median_ms"]
     theirs = {}
     for r in records:
         theirs[(r["kind"], r["n"], r["c"], r["dtype"], r["device"], r["impl"])] = r["median_ms"]
@@ -285,12 +264,11 @@ def print_ratios(ours_path, records):
         cpl = theirs.get(key + ("torch-compile",))
         if e is None and cpl is None:
             continue
-        print(json.dumps({"kind": key[0], "n": key[1], "c": key[2], "dtype": key[3],
-                          "device": key[4], "ours_ms": ours_ms, "torch_eager_ms": e,
-                          "torch_compile_ms": cpl,
-                          "speedup_eager": e / ours_ms if e is not None else None,
-                          "speedup_compile": cpl / ours_ms if cpl is not None else None}),
-              flush=True)
+        bench_common.print_record({"kind": key[0], "n": key[1], "c": key[2], "dtype": key[3],
+                                   "device": key[4], "ours_ms": ours_ms, "torch_eager_ms": e,
+                                   "torch_compile_ms": cpl,
+                                   "speedup_eager": e / ours_ms if e is not None else None,
+                                   "speedup_compile": cpl / ours_ms if cpl is not None else None})
     return 0
 
 

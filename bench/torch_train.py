@@ -28,7 +28,7 @@ One JSON line per dtype, bench_train's fields plus "impl": "torch-eager", "torch
    "threads", "steps", "warmup", "seconds", "ms_per_step", "images_per_s", ...}
 """
 import argparse
-import json
+import os
 import sys
 import time
 
@@ -36,11 +36,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_common  # noqa: E402 - after the path
+
 DEPTHS = {"resnet8": 8, "resnet20": 20, "resnet32": 32}
 
 
+PROG = "torch_train"
+
+
 def note(msg):
-    print(f"torch_train: {msg}", file=sys.stderr, flush=True)
+    bench_common.note(PROG, msg)
 
 
 class BasicBlock(nn.Module):
@@ -84,19 +90,6 @@ class ResNet(nn.Module):
         x = F.relu(self.bn1(self.conv1(x)))
         x = self.layer3(self.layer2(self.layer1(x)))
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
-
-
-def device_name(dev):
-    if dev.type == "cuda":
-        return torch.cuda.get_device_name(dev)
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "cpu"
 
 
 def sync(dev):
@@ -155,15 +148,9 @@ def main():
     ap.add_argument("--json", action="store_true", help="accepted; the output is always JSON")
     args = ap.parse_args()
 
-    if args.device == "auto":
-        dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    elif args.device == "cuda":
-        if not torch.cuda.is_available():
-            note("--device cuda: torch sees no CUDA device")
-            return 1
-        dev = torch.device("cuda")
-    else:
-        dev = torch.device("cpu")
+    dev = bench_common.pick_device(args.device, PROG)
+    if dev is None:
+        return 1
     cuda = dev.type == "cuda"
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -177,7 +164,7 @@ def main():
         mf = "channels_last" if cuda else "contiguous"
     fmt = torch.channels_last if mf == "channels_last" else torch.contiguous_format
     threads = torch.get_num_threads()
-    name = device_name(dev)
+    name = bench_common.device_name(dev)
     for dname in dtypes:
         if dname not in ("f32", "bf16"):
             note(f"--dtypes: '{dname}' is not f32 or bf16")
@@ -190,7 +177,7 @@ def main():
                "seconds": round(s, 4), "ms_per_step": round(1e3 * s / args.steps, 3),
                "images_per_s": round(args.steps * args.batch / s, 1), "memory_format": mf,
                "torch": torch.__version__}
-        print(json.dumps(rec), flush=True)
+        bench_common.print_record(rec)
     return 0
 
 

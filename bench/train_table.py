@@ -12,12 +12,11 @@ on stderr and marked in the table. Second table (when bench_train --pipeline row
 the input pipeline alone and with training, against the in-memory training row of the same
 device, dtype and threads. Other records are ignored. Standard library only.
 """
-import json
+import os
 import sys
 
-
-def fmt(v, spec="", suffix=""):
-    return "n/a" if v is None else format(v, spec) + suffix
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import fmt, read_records  # noqa: E402 - after the path
 
 
 def key_of(r):
@@ -28,20 +27,15 @@ def key_of(r):
 
 def main(paths):
     ours, theirs, pipes = {}, {}, []
-    for path in paths:
-        with open(path) as f:
-            for line in f:
-                if not line.strip():
-                    continue
-                r = json.loads(line)
-                if r.get("bench") != "train":
-                    continue
-                if r.get("pipeline"):
-                    pipes.append(r)
-                elif r.get("impl") == "imbal":
-                    ours[key_of(r)] = r
-                elif r.get("impl") == "torch-eager":
-                    theirs[key_of(r)] = r
+    for _, r in read_records(paths):
+        if r.get("bench") != "train":
+            continue
+        if r.get("pipeline"):
+            pipes.append(r)
+        elif r.get("impl") == "imbal":
+            ours[key_of(r)] = r
+        elif r.get("impl") == "torch-eager":
+            theirs[key_of(r)] = r
     keys = sorted(set(ours) | set(theirs), key=lambda k: tuple(str(x) for x in k))
     print("| device | threads | arch | batch | dtype | imbal images/s | torch eager images/s"
           " | imbal / torch | params |")
