@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_setup.h"
 #include "bench_timing.h"
 #include "imbal/imbal.h"
 #include "imbal/nn.h"
@@ -168,24 +169,19 @@ int main(int argc, char **argv) {
         usage();
         return 2;
     }
-    imbal_ctx *ctx = NULL;
-    if (imbal_ctx_create(&ctx) != IMBAL_OK) {
-        fprintf(stderr, "bench_nn: cannot create a context\n");
-        return 1;
-    }
     imbal_device dev;
+    int rc = 0;
+    imbal_ctx *ctx = bench_setup("bench_nn", device, threads, &dev, &rc);
+    if (!ctx) return rc;
     imbal_dtype dt;
-    if (imbal_device_parse(ctx, device, &dev) != IMBAL_OK ||
-        imbal_dtype_parse(ctx, dtype, &dt) != IMBAL_OK ||
-        (threads && imbal_ctx_set_threads(ctx, threads) != IMBAL_OK)) {
+    if (imbal_dtype_parse(ctx, dtype, &dt) != IMBAL_OK) {
         fprintf(stderr, "bench_nn: %s\n", imbal_ctx_error(ctx));
         imbal_ctx_destroy(ctx);
         return 2;
     }
     if (!reps) reps = dev.kind == IMBAL_DEVICE_CPU ? 5 : 50;
     char devname[128];
-    if (imbal_device_name(ctx, dev, devname, sizeof devname) != IMBAL_OK)
-        snprintf(devname, sizeof devname, "?");
+    bench_device_name(ctx, dev, devname, sizeof devname);
     int failures = 0;
     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; ++i)
         failures += run_layer(ctx, &layers[i], batch, dt, dev, devname, threads, reps) != 0;

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_setup.h"
 #include "bench_timing.h"
 #include "imbal/imbal.h"
 #include "imbal/loader.h"
@@ -459,16 +460,12 @@ int main(int argc, char **argv) {
         usage();
         return 2;
     }
-    imbal_ctx *ctx = NULL;
-    if (imbal_ctx_create(&ctx) != IMBAL_OK) {
-        fprintf(stderr, "bench_train: cannot create a context\n");
-        return 1;
-    }
     imbal_device dev;
+    int rc = 0;
+    imbal_ctx *ctx = bench_setup("bench_train", o.device, o.threads, &dev, &rc);
+    if (!ctx) return rc;
     imbal_model_config probe;
-    if (imbal_model_config_preset(ctx, o.arch, &probe) != IMBAL_OK ||
-        imbal_device_parse(ctx, o.device, &dev) != IMBAL_OK ||
-        (o.threads && imbal_ctx_set_threads(ctx, o.threads) != IMBAL_OK)) {
+    if (imbal_model_config_preset(ctx, o.arch, &probe) != IMBAL_OK) {
         fprintf(stderr, "bench_train: %s\n", imbal_ctx_error(ctx));
         imbal_ctx_destroy(ctx);
         return 2;
@@ -482,9 +479,7 @@ int main(int argc, char **argv) {
     ri.dev_kind = cuda ? "cuda" : "cpu";
     ri.threads = imbal_ctx_threads(ctx);
     if (ri.threads < 1) ri.threads = omp_get_max_threads(); /* the context's default */
-    if (imbal_device_name(ctx, dev, ri.dev_name, sizeof ri.dev_name) != IMBAL_OK)
-        snprintf(ri.dev_name, sizeof ri.dev_name, "?");
-    int rc = 0;
+    bench_device_name(ctx, dev, ri.dev_name, sizeof ri.dev_name);
     if (strcmp(o.dtype, "bf16") != 0) rc |= bench_memory(ctx, dev, &ri);
     if (strcmp(o.dtype, "f32") != 0) {
         /* imbal_model_create plans f32 convolutions and keeps f32 activations: no bf16 path. */
