@@ -18,10 +18,6 @@
 #include "imbal/imbal.h"
 #include "imbal/nn.h"
 
-#ifdef IMBAL_WITH_CUDA
-#include <cuda_runtime.h>
-#endif
-
 typedef struct layer {
     const char *name;
     int c, hw, k, r, stride, pad;
@@ -35,14 +31,6 @@ static const layer layers[] = {
     {"s3down_3x3_32to64_16", 32, 16, 64, 3, 2, 1}, {"s3_3x3_64to64_8", 64, 8, 64, 3, 1, 1},
     {"proj_1x1_16to32_32", 16, 32, 32, 1, 2, 0},
 };
-
-static void sync_device(imbal_device dev) {
-#ifdef IMBAL_WITH_CUDA
-    if (dev.kind == IMBAL_DEVICE_CUDA) (void)cudaDeviceSynchronize();
-#else
-    (void)dev;
-#endif
-}
 
 /* A tensor on dev filled with values in [-1, 1) (through a CPU staging copy). */
 static int make(imbal_ctx *ctx, imbal_tensor *t, imbal_dtype dt, int64_t a, int64_t b, int64_t c,
@@ -102,12 +90,12 @@ static int run_layer(imbal_ctx *ctx, const layer *L, int batch, imbal_dtype dt, 
     double *t = malloc((size_t)reps * sizeof *t);
     for (int pass = 0; pass < 3; ++pass) {
         for (int i = -1; i < reps; ++i) {
-            sync_device(dev);
+            bench_sync_device(dev);
             double t0 = bench_now();
             imbal_status st = pass == 0   ? imbal_conv2d_forward(ctx, plan, &x, &w, &y)
                               : pass == 1 ? imbal_conv2d_backward_data(ctx, plan, &dy, &w, &dx)
                                           : imbal_conv2d_backward_filter(ctx, plan, &x, &dy, &dw);
-            sync_device(dev);
+            bench_sync_device(dev);
             if (st != IMBAL_OK) {
                 fprintf(stderr, "bench_nn: %s %s: %s\n", L->name, pass_names[pass],
                         imbal_ctx_error(ctx));

@@ -7,6 +7,10 @@
 
 #include "imbal/imbal.h"
 
+#ifdef IMBAL_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
+
 /* A context for benchmark `prog` with `threads` OpenMP threads (0: the library's default), and
  * the device named `device` ("cpu", "cuda", "cuda:N") parsed into *dev. NULL where any of it
  * fails, after a line `prog: reason` on stderr, with *rc set to the exit status: 1 when no context
@@ -32,6 +36,15 @@ static inline imbal_ctx *bench_setup(const char *prog, const char *device, int t
 /* The device's name for the records ("?" where it cannot be had). */
 static inline void bench_device_name(imbal_ctx *ctx, imbal_device dev, char *buf, size_t n) {
     if (imbal_device_name(ctx, dev, buf, n) != IMBAL_OK) snprintf(buf, n, "?");
+}
+
+/* Waits for the device's queued work (a no-op on the CPU), so a wall-clock interval covers it. */
+static inline void bench_sync_device(imbal_device dev) {
+#ifdef IMBAL_WITH_CUDA
+    if (dev.kind == IMBAL_DEVICE_CUDA) (void)cudaDeviceSynchronize();
+#else
+    (void)dev;
+#endif
 }
 
 #endif

@@ -42,20 +42,8 @@
 #include "imbal/pipeline.h"
 #include "imbal/random_fill.h"
 
-#ifdef IMBAL_WITH_CUDA
-#include <cuda_runtime.h>
-#endif
-
 #define SEED 20240601u
 #define LR   0.1f
-
-static void sync_device(imbal_device dev) {
-#ifdef IMBAL_WITH_CUDA
-    if (dev.kind == IMBAL_DEVICE_CUDA) (void)cudaDeviceSynchronize();
-#else
-    (void)dev;
-#endif
-}
 
 typedef struct options {
     const char *device, *arch, *dtype, *pipeline, *aug;
@@ -218,11 +206,11 @@ static int bench_memory(imbal_ctx *ctx, imbal_device dev, row_info *ri) {
     }
     for (int i = 0; st == IMBAL_OK && i < o->warmup; i++)
         st = train_step(ctx, &t, &x, &labels);
-    sync_device(dev);
+    bench_sync_device(dev);
     double t0 = bench_now();
     for (int i = 0; st == IMBAL_OK && i < o->steps; i++)
         st = train_step(ctx, &t, &x, &labels);
-    sync_device(dev);
+    bench_sync_device(dev);
     double s = bench_now() - t0;
     if (st == IMBAL_OK) st = check_loss(ctx, &t);
     if (st == IMBAL_OK) {
@@ -356,13 +344,13 @@ static imbal_status time_feed(imbal_ctx *ctx, imbal_device dev, feed *f, trainer
         st = feed_next(ctx, dev, f);
         if (st == IMBAL_OK && t) st = train_step(ctx, t, &f->x, &f->labels);
     }
-    sync_device(dev);
+    bench_sync_device(dev);
     double t0 = bench_now();
     for (int i = 0; st == IMBAL_OK && i < steps; i++) {
         st = feed_next(ctx, dev, f);
         if (st == IMBAL_OK && t) st = train_step(ctx, t, &f->x, &f->labels);
     }
-    sync_device(dev);
+    bench_sync_device(dev);
     *seconds = bench_now() - t0;
     if (st == IMBAL_OK && t) st = check_loss(ctx, t);
     return st;
