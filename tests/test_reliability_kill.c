@@ -164,25 +164,6 @@ static int exists(const char *path) {
     return stat(path, &sb) == 0;
 }
 
-/* Every tensor of the two checkpoints equal, byte for byte. */
-static void same_weights(imbal_ctx *ctx, const char *pa, const char *pb, int point) {
-    imbal_safetensors *sa = NULL, *sb = NULL;
-    cr_assert_eq(imbal_safetensors_open(ctx, pa, &sa), IMBAL_OK, "%s", imbal_ctx_error(ctx));
-    cr_assert_eq(imbal_safetensors_open(ctx, pb, &sb), IMBAL_OK, "%s", imbal_ctx_error(ctx));
-    cr_assert_eq(imbal_safetensors_count(sa), imbal_safetensors_count(sb));
-    for (int i = 0; i < imbal_safetensors_count(sa); i++) {
-        const char *name = imbal_safetensors_name(sa, i);
-        imbal_tensor ta, tb;
-        cr_assert_eq(imbal_safetensors_get(ctx, sa, name, &ta), IMBAL_OK);
-        cr_assert_eq(imbal_safetensors_get(ctx, sb, name, &tb), IMBAL_OK, "%s", name);
-        cr_assert_eq(imbal_tensor_nbytes(&ta), imbal_tensor_nbytes(&tb));
-        cr_assert_eq(memcmp(ta.data, tb.data, imbal_tensor_nbytes(&ta)), 0,
-                     "kill %d: %s differs after --resume", point, name);
-    }
-    imbal_safetensors_close(sa);
-    imbal_safetensors_close(sb);
-}
-
 Test(reliability_kill, train_killed_then_resumed_equals_uninterrupted) {
     imbal_ctx *ctx = tu_ctx();
     char *dir = tu_mkdtemp();
@@ -227,7 +208,9 @@ Test(reliability_kill, train_killed_then_resumed_equals_uninterrupted) {
         cr_assert_leq(tmps, 1);
         int rc = run_train(train, out, exists(ck));
         cr_assert_eq(rc, 0, "kill %d after %ld us: --resume exited %d", point, d, rc);
-        same_weights(ctx, ref_ck, ck, point);
+        char what[64];
+        snprintf(what, sizeof what, "kill %d, after --resume", point);
+        tu_assert_same_tensors(ctx, ref_ck, ck, what);
         /* metrics.jsonl: one line per epoch, as in the uninterrupted run. */
         char *mj = tu_join(out, "metrics.jsonl");
         size_t len = 0;

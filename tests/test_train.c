@@ -143,19 +143,7 @@ Test(train, resume_equals_uninterrupted, .timeout = 120) {
     cr_assert_eq(r.epochs_run, 1);
     /* The same weights, bit for bit. */
     char *pa = sub(a, "checkpoint.safetensors"), *pb = sub(b, "checkpoint.safetensors");
-    imbal_safetensors *sa = NULL, *sb = NULL;
-    cr_assert_eq(imbal_safetensors_open(ctx, pa, &sa), IMBAL_OK, "%s", imbal_ctx_error(ctx));
-    cr_assert_eq(imbal_safetensors_open(ctx, pb, &sb), IMBAL_OK, "%s", imbal_ctx_error(ctx));
-    cr_assert_eq(imbal_safetensors_count(sa), imbal_safetensors_count(sb));
-    for (int i = 0; i < imbal_safetensors_count(sa); i++) {
-        const char *name = imbal_safetensors_name(sa, i);
-        imbal_tensor ta, tb;
-        cr_assert_eq(imbal_safetensors_get(ctx, sa, name, &ta), IMBAL_OK);
-        cr_assert_eq(imbal_safetensors_get(ctx, sb, name, &tb), IMBAL_OK, "%s", name);
-        cr_assert_eq(memcmp(ta.data, tb.data, imbal_tensor_nbytes(&ta)), 0, "%s differs", name);
-    }
-    imbal_safetensors_close(sa);
-    imbal_safetensors_close(sb);
+    tu_assert_same_tensors(ctx, pa, pb, "resumed vs uninterrupted");
     /* metrics.jsonl has one line per epoch of both stages in both runs. */
     char *ma = sub(a, "metrics.jsonl"), *mb = sub(b, "metrics.jsonl");
     size_t la, lb;

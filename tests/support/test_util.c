@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "imbal/safetensors.h"
+
 char *tu_mkdtemp(void) {
     const char *base = getenv("TMPDIR");
     if (!base || !*base) base = "/tmp";
@@ -159,4 +161,22 @@ imbal_ctx *tu_ctx(void) {
     imbal_ctx *ctx = NULL;
     cr_assert_eq(imbal_ctx_create(&ctx), IMBAL_OK, "%s", imbal_ctx_error(NULL));
     return ctx;
+}
+
+void tu_assert_same_tensors(imbal_ctx *ctx, const char *pa, const char *pb, const char *what) {
+    imbal_safetensors *sa = NULL, *sb = NULL;
+    cr_assert_eq(imbal_safetensors_open(ctx, pa, &sa), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(imbal_safetensors_open(ctx, pb, &sb), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(imbal_safetensors_count(sa), imbal_safetensors_count(sb), "%s", what);
+    for (int i = 0; i < imbal_safetensors_count(sa); i++) {
+        const char *name = imbal_safetensors_name(sa, i);
+        imbal_tensor ta, tb;
+        cr_assert_eq(imbal_safetensors_get(ctx, sa, name, &ta), IMBAL_OK, "%s", name);
+        cr_assert_eq(imbal_safetensors_get(ctx, sb, name, &tb), IMBAL_OK, "%s", name);
+        cr_assert_eq(imbal_tensor_nbytes(&ta), imbal_tensor_nbytes(&tb), "%s: %s", what, name);
+        cr_assert_eq(memcmp(ta.data, tb.data, imbal_tensor_nbytes(&ta)), 0, "%s: %s differs", what,
+                     name);
+    }
+    imbal_safetensors_close(sa);
+    imbal_safetensors_close(sb);
 }

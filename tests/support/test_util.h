@@ -33,6 +33,10 @@ double tu_chi2_pvalue(double x, double dof);
 double tu_chi2_stat(const int64_t *observed, const double *probs, int64_t cells, int64_t total,
                     double *dof);
 
+/* Asserts that the safetensors files pa and pb hold the same tensors (names, sizes), byte for byte;
+ * a failure message starts with `what` (e.g. which run). */
+void tu_assert_same_tensors(imbal_ctx *ctx, const char *pa, const char *pb, const char *what);
+
 /* A context that the test owns; aborts on failure. */
 imbal_ctx *tu_ctx(void);
 
