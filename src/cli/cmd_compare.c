@@ -15,17 +15,26 @@ static const char usage[] =
     "Usage: imbal compare RUN_A RUN_B [--out DIR] [--json]\n"
     "\n"
     "RUN_A and RUN_B are run (or eval output) directories holding report.json, or report.json\n"
-    "files themselves, evaluated on the same data. Prints balanced accuracy, macro-F1 and\n"
-    "accuracy side by side and, per class, the percent change (B - A) / A of precision, recall\n"
-    "and F-beta; writes the chart DIR/compare.png (default: RUN_B's directory).\n";
+    "files themselves, evaluated on the same data. Prints balanced accuracy, macro-F1,\n"
+    "accuracy and many/medium/few-shot accuracy (classes with > 100, 20..100, < 20 training\n"
+    "images) side by side and, per class, both recalls and the percent change (B - A) / A of\n"
+    "precision, recall and F-beta; writes the chart DIR/compare.png (default: RUN_B's\n"
+    "directory).\n";
 
 typedef struct report {
     json_value root; /* the parsed report.json: names point into it */
     double accuracy, balanced_accuracy, macro_f1, beta;
+    double shot[3]; /* many-, medium-, few-shot accuracy (NaN without training counts) */
     int num_classes;
     const char **names;
     double *precision, *recall, *fbeta;
 } report;
+
+/* report.json's accuracy over the classes with many (> 100), medium and few (< 20) training images
+ * (docs/metrics.md): the tail's recall in one number. */
+static const char *const shot_keys[3] = {"many_shot", "medium_shot", "few_shot"};
+static const char *const shot_labels[3] = {"many-shot accuracy", "medium-shot accuracy",
+                                           "few-shot accuracy"};
 
 /* A number field of an object (null or absent: NaN). */
 static double field_number(const json_value *obj, const char *key) {
@@ -98,6 +107,8 @@ static int read_report(const char *cmd, const char *arg, report *r) {
     r->balanced_accuracy = field_number(&r->root, "balanced_accuracy");
     r->macro_f1 = field_number(&r->root, "macro_f1");
     r->beta = field_number(&r->root, "beta");
+    for (int i = 0; i < 3; i++)
+        r->shot[i] = field_number(&r->root, shot_keys[i]);
     if (read_classes(r, pc) != 0)
         return fprintf(stderr, "imbal %s: out of memory reading '%s'\n", cmd, path), -1;
     if (r->num_classes == 0)
@@ -125,6 +136,9 @@ static void print_table(const report *a, const report *b, const double *v) {
            b->balanced_accuracy);
     printf("%-22s %10.4f %10.4f\n", "macro-F1", a->macro_f1, b->macro_f1);
     printf("%-22s %10.4f %10.4f\n", "accuracy", a->accuracy, b->accuracy);
+    for (int i = 0; i < 3; i++)
+        if (!isnan(a->shot[i]) || !isnan(b->shot[i]))
+            printf("%-22s %10.4f %10.4f\n", shot_labels[i], a->shot[i], b->shot[i]);
     printf("\n%-22s %9s %9s %11s %11s %11s\n", "class", "recall A", "recall B", "precision %",
            "recall %", "F-beta %");
     for (int k = 0; k < a->num_classes; k++) {
@@ -150,6 +164,13 @@ static void print_json(const report *a, const report *b, const double *v) {
     json_kv_double(&w, "macro_f1_b", b->macro_f1);
     json_kv_double(&w, "accuracy_a", a->accuracy);
     json_kv_double(&w, "accuracy_b", b->accuracy);
+    for (int i = 0; i < 3; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s_a", shot_keys[i]);
+        json_kv_double(&w, key, a->shot[i]);
+        snprintf(key, sizeof key, "%s_b", shot_keys[i]);
+        json_kv_double(&w, key, b->shot[i]);
+    }
     json_key(&w, "per_class");
     json_array_begin(&w);
     for (int k = 0; k < a->num_classes; k++) {
