@@ -8,7 +8,6 @@
  * weight gradient accumulates group after group in batch order (beta = 1 after the first), so
  * the result depends on the shape only, never on the thread count. A 1x1 stride-1 pad-0
  * convolution needs no lowering: each image is already its own [C, H*W] column matrix. */
-#include <cblas.h>
 #include <string.h>
 
 #include "internal.h"
@@ -167,9 +166,8 @@ imbal_status imbal_nn_cpu_conv_forward(imbal_ctx *ctx, imbal_conv_plan *plan, co
     float *yd = y->data;
     if (is_pointwise(&g)) {
         for (int n = 0; n < g.n; ++n)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.k, g.hw, g.c, 1.0f, wd, g.c,
-                        xd + (int64_t)n * g.c * g.hw, g.hw, 0.0f, yd + (int64_t)n * g.k * g.pq,
-                        g.pq);
+            imbal_nn_sgemm(ctx, 0, 0, g.k, g.hw, g.c, 1.0f, wd, g.c, xd + (int64_t)n * g.c * g.hw,
+                           g.hw, 0.0f, yd + (int64_t)n * g.k * g.pq, g.pq);
         return IMBAL_OK;
     }
     const int grp = imbal_nn_cpu_conv_group(&plan->shape);
@@ -178,8 +176,7 @@ imbal_status imbal_nn_cpu_conv_forward(imbal_ctx *ctx, imbal_conv_plan *plan, co
         int cnt = g.n - n0 < grp ? g.n - n0 : grp, cols = cnt * g.pq;
         im2col(ctx, &g, xd, n0, cnt, col);
         float *out = cnt == 1 ? yd + (int64_t)n0 * g.k * g.pq : stage;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.k, cols, g.crs, 1.0f, wd, g.crs,
-                    col, cols, 0.0f, out, cols);
+        imbal_nn_sgemm(ctx, 0, 0, g.k, cols, g.crs, 1.0f, wd, g.crs, col, cols, 0.0f, out, cols);
         if (cnt > 1) scatter(ctx, stage, g.k, g.pq, n0, cnt, yd);
     }
     return IMBAL_OK;
@@ -193,9 +190,8 @@ imbal_status imbal_nn_cpu_conv_backward_data(imbal_ctx *ctx, imbal_conv_plan *pl
     float *dxd = dx->data;
     if (is_pointwise(&g)) {
         for (int n = 0; n < g.n; ++n)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.c, g.hw, g.k, 1.0f, wd, g.c,
-                        dyd + (int64_t)n * g.k * g.pq, g.pq, 0.0f, dxd + (int64_t)n * g.c * g.hw,
-                        g.hw);
+            imbal_nn_sgemm(ctx, 1, 0, g.c, g.hw, g.k, 1.0f, wd, g.c, dyd + (int64_t)n * g.k * g.pq,
+                           g.pq, 0.0f, dxd + (int64_t)n * g.c * g.hw, g.hw);
         return IMBAL_OK;
     }
     const int grp = imbal_nn_cpu_conv_group(&plan->shape);
@@ -207,8 +203,7 @@ imbal_status imbal_nn_cpu_conv_backward_data(imbal_ctx *ctx, imbal_conv_plan *pl
             gather(ctx, dyd, g.k, g.pq, n0, cnt, stage);
             in = stage;
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.crs, cols, g.k, 1.0f, wd, g.crs, in,
-                    cols, 0.0f, col, cols);
+        imbal_nn_sgemm(ctx, 1, 0, g.crs, cols, g.k, 1.0f, wd, g.crs, in, cols, 0.0f, col, cols);
         col2im(ctx, &g, col, n0, cnt, dxd);
     }
     return IMBAL_OK;
@@ -222,9 +217,8 @@ imbal_status imbal_nn_cpu_conv_backward_filter(imbal_ctx *ctx, imbal_conv_plan *
     float *dwd = dw->data;
     if (is_pointwise(&g)) {
         for (int n = 0; n < g.n; ++n)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.k, g.c, g.hw, 1.0f,
-                        dyd + (int64_t)n * g.k * g.pq, g.pq, xd + (int64_t)n * g.c * g.hw, g.hw,
-                        n ? 1.0f : 0.0f, dwd, g.c);
+            imbal_nn_sgemm(ctx, 0, 1, g.k, g.c, g.hw, 1.0f, dyd + (int64_t)n * g.k * g.pq, g.pq,
+                           xd + (int64_t)n * g.c * g.hw, g.hw, n ? 1.0f : 0.0f, dwd, g.c);
         return IMBAL_OK;
     }
     const int grp = imbal_nn_cpu_conv_group(&plan->shape);
@@ -237,8 +231,8 @@ imbal_status imbal_nn_cpu_conv_backward_filter(imbal_ctx *ctx, imbal_conv_plan *
             gather(ctx, dyd, g.k, g.pq, n0, cnt, stage);
             in = stage;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.k, g.crs, cols, 1.0f, in, cols, col,
-                    cols, n0 ? 1.0f : 0.0f, dwd, g.crs);
+        imbal_nn_sgemm(ctx, 0, 1, g.k, g.crs, cols, 1.0f, in, cols, col, cols, n0 ? 1.0f : 0.0f,
+                       dwd, g.crs);
     }
     return IMBAL_OK;
 }

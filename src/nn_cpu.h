@@ -6,6 +6,12 @@
 
 #include "nn_internal.h"
 
+/* Row-major C = alpha op(A) op(B) + beta C through cblas_sgemm, on the context's thread count
+ * (src/nn_blas.c). */
+void imbal_nn_sgemm(imbal_ctx *ctx, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                    const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                    int ldc);
+
 /* Images per im2col group for a shape (fixed by the shape alone, so the batch is cut into the
  * same groups whatever the thread count), and the plan's workspace size in floats. */
 int imbal_nn_cpu_conv_group(const imbal_conv2d_shape *shape);

@@ -1,7 +1,6 @@
 /* imbal: the CPU twins of batch norm, relu, add, global average pooling and the linear layer
  * (definitions in docs/nn.md). Every per-channel or per-column sum is taken by one thread in a
  * fixed order in double precision, so results do not depend on the thread count. */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -181,8 +180,7 @@ void imbal_nn_cpu_linear_forward(imbal_ctx *ctx, const imbal_tensor *x, const im
     if (in == 0) {
         memset(yd, 0, (size_t)n * (size_t)out * sizeof *yd);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x->data, in, w->data,
-                    in, 0.0f, yd, out);
+        imbal_nn_sgemm(ctx, 0, 1, n, out, in, 1.0f, x->data, in, w->data, in, 0.0f, yd, out);
     }
     if (!b) return;
     const float *bd = b->data;
@@ -201,15 +199,13 @@ void imbal_nn_cpu_linear_backward(imbal_ctx *ctx, const imbal_tensor *x, const i
         if (out == 0)
             memset(dx->data, 0, (size_t)n * (size_t)in * sizeof(float));
         else
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dyd, out,
-                        w->data, in, 0.0f, dx->data, in);
+            imbal_nn_sgemm(ctx, 0, 0, n, in, out, 1.0f, dyd, out, w->data, in, 0.0f, dx->data, in);
     }
     if (out > 0 && in > 0) {
         if (n == 0)
             memset(dw->data, 0, (size_t)out * (size_t)in * sizeof(float));
         else
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dyd, out,
-                        x->data, in, 0.0f, dw->data, in);
+            imbal_nn_sgemm(ctx, 1, 0, out, in, n, 1.0f, dyd, out, x->data, in, 0.0f, dw->data, in);
     }
     if (!db) return;
     float *dbd = db->data;
