@@ -1,0 +1,209 @@
+/* The training step and the training loop on a CUDA device against the CPU twin: the same
+ * weights and batch give the same logits, loss, gradients and updated weights (within f32
+ * tolerance: cuDNN's and OpenBLAS's summation orders differ), and a run trained on the GPU
+ * predicts the same on the CPU. Every test skips, saying so, where no CUDA device answers. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "imbal/imbal.h"
+#include "imbal/philox.h"
+#include "test_util.h"
+#include "tiny_set.h"
+
+static void need_gpu(void) {
+    if (!imbal_built_with_cuda())
+        cr_skip_test("no CUDA device: this libimbal was built without CUDA");
+    if (imbal_cuda_device_count() == 0) cr_skip_test("no CUDA device answers on this machine");
+}
+
+enum { B = 8, C = 5, S = 16 };
+
+/* A tensor's values on the host (caller frees). */
+static float *host_copy(imbal_ctx *ctx, const imbal_tensor *t) {
+    int64_t n = imbal_tensor_numel(t);
+    float *h = malloc(sizeof *h * (size_t)(n ? n : 1));
+    imbal_tensor w = imbal_tensor_wrap(h, IMBAL_F32, t->ndim, t->shape, imbal_device_cpu());
+    cr_assert_eq(imbal_tensor_copy(ctx, &w, t), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    return h;
+}
+
+/* max |a - b| <= rel * max |a| + abs over the tensor. */
+static void expect_close(imbal_ctx *ctx, const imbal_tensor *cpu, const imbal_tensor *gpu,
+                         double rel, double abs_tol, const char *what) {
+    float *a = host_copy(ctx, cpu), *b = host_copy(ctx, gpu);
+    int64_t n = imbal_tensor_numel(cpu);
+    double diff = 0, mag = 0;
+    for (int64_t i = 0; i < n; i++) {
+        diff = fmax(diff, fabs((double)a[i] - (double)b[i]));
+        mag = fmax(mag, fabs((double)a[i]));
+    }
+    cr_expect(diff <= rel * mag + abs_tol, "%s: max difference %g (max magnitude %g)", what, diff,
+              mag);
+    free(a);
+    free(b);
+}
+
+typedef struct side {
+    imbal_device dev;
+    imbal_model *m;
+    imbal_tensor x, labels, dlogits, loss, **mom;
+} side;
+
+static void side_create(imbal_ctx *ctx, side *s, imbal_device dev, const float *x,
+                        const int32_t *labels) {
+    memset(s, 0, sizeof *s);
+    s->dev = dev;
+    imbal_model_config mc;
+    imbal_model_config_default(&mc, C);
+    cr_assert_eq(imbal_model_config_preset(ctx, "resnet8", &mc), IMBAL_OK);
+    mc.width = 8;
+    mc.height = mc.width_px = S;
+    cr_assert_eq(imbal_model_create(ctx, dev, &mc, B, 3, &s->m), IMBAL_OK, "%s",
+                 imbal_ctx_error(ctx));
+    int64_t xs[4] = {B, 3, S, S}, ls[1] = {B}, ds[2] = {B, C};
+    cr_assert_eq(imbal_tensor_alloc(ctx, &s->x, IMBAL_F32, 4, xs, dev), IMBAL_OK);
+    cr_assert_eq(imbal_tensor_alloc(ctx, &s->labels, IMBAL_I32, 1, ls, dev), IMBAL_OK);
+    cr_assert_eq(imbal_tensor_alloc(ctx, &s->dlogits, IMBAL_F32, 2, ds, dev), IMBAL_OK);
+    cr_assert_eq(imbal_tensor_alloc(ctx, &s->loss, IMBAL_F32, 0, NULL, dev), IMBAL_OK);
+    imbal_tensor hx = imbal_tensor_wrap((void *)x, IMBAL_F32, 4, xs, imbal_device_cpu());
+    imbal_tensor hl = imbal_tensor_wrap((void *)labels, IMBAL_I32, 1, ls, imbal_device_cpu());
+    cr_assert_eq(imbal_tensor_copy(ctx, &s->x, &hx), IMBAL_OK);
+    cr_assert_eq(imbal_tensor_copy(ctx, &s->labels, &hl), IMBAL_OK);
+    int np = imbal_model_num_params(s->m);
+    s->mom = calloc((size_t)np, sizeof *s->mom);
+    for (int i = 0; i < np; i++) {
+        const imbal_param *p = imbal_model_param(s->m, i);
+        if (p->role == IMBAL_PARAM_BUFFER) continue;
+        s->mom[i] = calloc(1, sizeof *s->mom[i]);
+        cr_assert_eq(
+            imbal_tensor_alloc(ctx, s->mom[i], IMBAL_F32, p->value->ndim, p->value->shape, dev),
+            IMBAL_OK);
+        int64_t n = imbal_tensor_numel(p->value);
+        float *z = calloc((size_t)n, sizeof *z);
+        imbal_tensor hz =
+            imbal_tensor_wrap(z, IMBAL_F32, p->value->ndim, p->value->shape, imbal_device_cpu());
+        cr_assert_eq(imbal_tensor_copy(ctx, s->mom[i], &hz), IMBAL_OK);
+        free(z);
+    }
+}
+
+static void side_free(side *s) {
+    int np = imbal_model_num_params(s->m);
+    for (int i = 0; i < np; i++)
+        if (s->mom[i]) imbal_tensor_free(s->mom[i]), free(s->mom[i]);
+    free(s->mom);
+    imbal_tensor *ts[] = {&s->x, &s->labels, &s->dlogits, &s->loss};
+    for (int i = 0; i < 4; i++)
+        imbal_tensor_free(ts[i]);
+    imbal_model_destroy(s->m);
+}
+
+/* forward (train mode) -> fused CE -> backward -> SGD momentum; *logits: the forward's view. */
+static void side_step(imbal_ctx *ctx, side *s, imbal_tensor *logits) {
+    cr_assert_eq(imbal_model_forward(ctx, s->m, &s->x, IMBAL_MODEL_TRAIN, logits), IMBAL_OK, "%s",
+                 imbal_ctx_error(ctx));
+    imbal_loss_params lp;
+    imbal_loss_params_default(&lp, IMBAL_LOSS_CE);
+    imbal_loss_inputs in = {0};
+    in.logits = logits;
+    in.targets = &s->labels;
+    imbal_loss_outputs out = {&s->loss, NULL, &s->dlogits};
+    cr_assert_eq(imbal_loss(ctx, s->dev, &lp, &in, &out), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_assert_eq(imbal_model_backward(ctx, s->m, &s->dlogits, 0), IMBAL_OK, "%s",
+                 imbal_ctx_error(ctx));
+    imbal_optim_config oc;
+    imbal_optim_config_default(&oc, IMBAL_OPTIM_SGD);
+    for (int i = 0; i < imbal_model_num_params(s->m); i++) {
+        const imbal_param *p = imbal_model_param(s->m, i);
+        if (p->role == IMBAL_PARAM_BUFFER) continue;
+        float wd = p->role == IMBAL_PARAM_WEIGHT ? oc.weight_decay : 0.0f;
+        cr_assert_eq(imbal_sgd_step(ctx, s->dev, &oc, 0.1, wd, p->value, p->grad, s->mom[i]),
+                     IMBAL_OK, "%s: %s", p->name, imbal_ctx_error(ctx));
+    }
+}
+
+Test(train_gpu, training_step_matches_cpu) {
+    need_gpu();
+    imbal_ctx *ctx = tu_ctx();
+    float *x = malloc(sizeof *x * B * 3 * S * S);
+    int32_t labels[B];
+    imbal_rng r;
+    imbal_rng_init(&r, 21, 0, 0, IMBAL_OP_TEST);
+    for (int i = 0; i < B * 3 * S * S; i++)
+        x[i] = imbal_rng_uniform_range(&r, -2.0f, 2.0f);
+    for (int i = 0; i < B; i++)
+        labels[i] = i % C;
+    side cpu, gpu;
+    side_create(ctx, &cpu, imbal_device_cpu(), x, labels);
+    side_create(ctx, &gpu, imbal_device_cuda(0), x, labels);
+    /* The same starting point whatever each device's initialiser does. */
+    for (int i = 0; i < imbal_model_num_params(cpu.m); i++)
+        cr_assert_eq(imbal_tensor_copy(ctx, imbal_model_param(gpu.m, i)->value,
+                                       imbal_model_param(cpu.m, i)->value),
+                     IMBAL_OK);
+    for (int step = 0; step < 2; step++) {
+        imbal_tensor lc, lg;
+        side_step(ctx, &cpu, &lc);
+        side_step(ctx, &gpu, &lg);
+        expect_close(ctx, &lc, &lg, 1e-4, 1e-5, "logits");
+        expect_close(ctx, &cpu.loss, &gpu.loss, 1e-5, 1e-6, "loss");
+        for (int i = 0; i < imbal_model_num_params(cpu.m); i++) {
+            const imbal_param *pc = imbal_model_param(cpu.m, i), *pg = imbal_model_param(gpu.m, i);
+            if (pc->grad) expect_close(ctx, pc->grad, pg->grad, 1e-3, 1e-6, pc->name);
+            expect_close(ctx, pc->value, pg->value, 1e-4, 1e-6, pc->name);
+        }
+    }
+    side_free(&cpu);
+    side_free(&gpu);
+    free(x);
+    imbal_ctx_destroy(ctx);
+}
+
+/* `imbal_train --device cuda` on the tiny set, then `imbal_eval` of that run on the CPU: the GPU's
+ * weights predict the same on both devices (the final validation ran on the GPU). */
+Test(train_gpu, gpu_run_predicts_the_same_on_the_cpu, .timeout = 120) {
+    need_gpu();
+    imbal_ctx *ctx = tu_ctx();
+    char *dir = tu_mkdtemp();
+    char *train = tu_join(dir, "train"), *test = tu_join(dir, "test"), *run = tu_join(dir, "run");
+    unsigned seed = 5;
+    tiny_set_write_split(train, 3, 24, 1, &seed);
+    tiny_set_write_split(test, 3, 10, 0, &seed);
+    imbal_train_config c;
+    imbal_train_config_default(&c);
+    c.data = train;
+    c.val = test;
+    c.out_dir = run;
+    c.device = imbal_device_cuda(0);
+    c.arch = "resnet8";
+    c.width = 8;
+    c.image_size = 16;
+    c.epochs = 15;
+    c.batch = 16;
+    c.lr = 0.05;
+    c.augment = "crop=16:pad=1,normalize=cifar10";
+    c.sampler = IMBAL_SAMPLER_CLASS_POWER;
+    c.seed = 11;
+    imbal_train_result r;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    cr_expect_gt(r.val_accuracy, 0.6, "val accuracy %g on the GPU (chance 0.33)", r.val_accuracy);
+    imbal_eval_config e;
+    imbal_eval_config_default(&e);
+    e.run_dir = run;
+    e.data = test;
+    char *ev = tu_join(dir, "eval");
+    e.out_dir = ev;
+    imbal_metrics_report rep;
+    cr_assert_eq(imbal_eval(ctx, &e, &rep), IMBAL_OK, "%s", imbal_ctx_error(ctx));
+    /* At most one of 30 predictions may flip on a near-tie between the two devices. */
+    cr_expect(fabs(rep.accuracy - r.val_accuracy) <= 1.0 / 30 + 1e-9, "CPU %g, GPU %g",
+              rep.accuracy, r.val_accuracy);
+    imbal_metrics_report_free(&rep);
+    tu_rmtree(dir);
+    free(dir), free(train), free(test), free(run), free(ev);
+    imbal_ctx_destroy(ctx);
+}
