@@ -11,11 +11,10 @@
 
 /* ---- batch norm (Ioffe & Szegedy 2015) ----------------------------------------------------- */
 
-void imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
-                                   const imbal_tensor *beta, imbal_tensor *running_mean,
-                                   imbal_tensor *running_var, float momentum, float eps,
-                                   imbal_tensor *y, imbal_tensor *save_mean,
-                                   imbal_tensor *save_invstd) {
+static void bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
+                             const imbal_tensor *beta, imbal_tensor *running_mean,
+                             imbal_tensor *running_var, float momentum, float eps, imbal_tensor *y,
+                             imbal_tensor *save_mean, imbal_tensor *save_invstd, int relu) {
     const int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3];
     const double m = (double)(n * hw);
     const float *xd = x->data, *g = gamma->data, *b = beta->data;
@@ -48,11 +47,37 @@ void imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const 
         for (int64_t i = 0; i < n; ++i) {
             const float *p = xd + (i * c + ch) * hw;
             float *q = yd + (i * c + ch) * hw;
+            if (relu) {
 #pragma omp simd
-            for (int64_t j = 0; j < hw; ++j)
-                q[j] = (p[j] - meanf) * scale + shift;
+                for (int64_t j = 0; j < hw; ++j) {
+                    float v = (p[j] - meanf) * scale + shift;
+                    q[j] = v > 0.0f ? v : 0.0f;
+                }
+            } else {
+#pragma omp simd
+                for (int64_t j = 0; j < hw; ++j)
+                    q[j] = (p[j] - meanf) * scale + shift;
+            }
         }
     }
+}
+
+void imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
+                                   const imbal_tensor *beta, imbal_tensor *running_mean,
+                                   imbal_tensor *running_var, float momentum, float eps,
+                                   imbal_tensor *y, imbal_tensor *save_mean,
+                                   imbal_tensor *save_invstd) {
+    bn_forward_train(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, y, save_mean,
+                     save_invstd, 0);
+}
+
+void imbal_nn_cpu_bn_relu_forward_train(imbal_ctx *ctx, const imbal_tensor *x,
+                                        const imbal_tensor *gamma, const imbal_tensor *beta,
+                                        imbal_tensor *running_mean, imbal_tensor *running_var,
+                                        float momentum, float eps, imbal_tensor *y,
+                                        imbal_tensor *save_mean, imbal_tensor *save_invstd) {
+    bn_forward_train(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, y, save_mean,
+                     save_invstd, 1);
 }
 
 void imbal_nn_cpu_bn_forward_eval(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
@@ -75,10 +100,12 @@ void imbal_nn_cpu_bn_forward_eval(imbal_ctx *ctx, const imbal_tensor *x, const i
     }
 }
 
-void imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *dy,
-                              const imbal_tensor *gamma, const imbal_tensor *save_mean,
-                              const imbal_tensor *save_invstd, imbal_tensor *dx,
-                              imbal_tensor *dgamma, imbal_tensor *dbeta) {
+/* mask, when not NULL, is the ReLU output after this BN: dy counts only where mask > 0. */
+static void bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *mask,
+                        const imbal_tensor *dy, const imbal_tensor *gamma,
+                        const imbal_tensor *save_mean, const imbal_tensor *save_invstd,
+                        imbal_tensor *dx, imbal_tensor *dgamma, imbal_tensor *dbeta) {
+    const float *md = mask ? mask->data : NULL;
     const int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3];
     const double m = (double)(n * hw);
     const float *xd = x->data, *dyd = dy->data, *g = gamma->data;
@@ -90,9 +117,18 @@ void imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal
         double sdy = 0.0, sdyx = 0.0;
         for (int64_t i = 0; i < n; ++i) {
             const float *p = xd + (i * c + ch) * hw, *d = dyd + (i * c + ch) * hw;
-            for (int64_t j = 0; j < hw; ++j) {
-                sdy += d[j];
-                sdyx += d[j] * (p[j] - mean);
+            if (md) {
+                const float *y = md + (i * c + ch) * hw;
+                for (int64_t j = 0; j < hw; ++j) {
+                    const float dj = y[j] > 0.0f ? d[j] : 0.0f;
+                    sdy += dj;
+                    sdyx += dj * (p[j] - mean);
+                }
+            } else {
+                for (int64_t j = 0; j < hw; ++j) {
+                    sdy += d[j];
+                    sdyx += d[j] * (p[j] - mean);
+                }
             }
         }
         const double dgamma_c = sdyx * invstd;
@@ -106,11 +142,32 @@ void imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal
         for (int64_t i = 0; i < n; ++i) {
             const float *p = xd + (i * c + ch) * hw, *d = dyd + (i * c + ch) * hw;
             float *q = dxd + (i * c + ch) * hw;
+            if (md) {
+                const float *y = md + (i * c + ch) * hw;
 #pragma omp simd
-            for (int64_t j = 0; j < hw; ++j)
-                q[j] = af * d[j] + bf * p[j] + kf;
+                for (int64_t j = 0; j < hw; ++j)
+                    q[j] = af * (y[j] > 0.0f ? d[j] : 0.0f) + bf * p[j] + kf;
+            } else {
+#pragma omp simd
+                for (int64_t j = 0; j < hw; ++j)
+                    q[j] = af * d[j] + bf * p[j] + kf;
+            }
         }
     }
+}
+
+void imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *dy,
+                              const imbal_tensor *gamma, const imbal_tensor *save_mean,
+                              const imbal_tensor *save_invstd, imbal_tensor *dx,
+                              imbal_tensor *dgamma, imbal_tensor *dbeta) {
+    bn_backward(ctx, x, NULL, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
+}
+
+void imbal_nn_cpu_bn_relu_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *y,
+                                   const imbal_tensor *dy, const imbal_tensor *gamma,
+                                   const imbal_tensor *save_mean, const imbal_tensor *save_invstd,
+                                   imbal_tensor *dx, imbal_tensor *dgamma, imbal_tensor *dbeta) {
+    bn_backward(ctx, x, y, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }
 
 /* ---- element-wise -------------------------------------------------------------------------- */
@@ -142,6 +199,28 @@ void imbal_nn_cpu_add(imbal_ctx *ctx, const imbal_tensor *a, const imbal_tensor 
 #pragma omp parallel for simd schedule(static) num_threads(OMP_THREADS)
     for (int64_t i = 0; i < n; ++i)
         yd[i] = ad[i] + bd[i];
+}
+
+void imbal_nn_cpu_add_relu_forward(imbal_ctx *ctx, const imbal_tensor *a, const imbal_tensor *b,
+                                   imbal_tensor *y) {
+    const int64_t n = imbal_tensor_numel(a);
+    const float *ad = a->data, *bd = b->data;
+    float *yd = y->data;
+#pragma omp parallel for simd schedule(static) num_threads(OMP_THREADS)
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = ad[i] + bd[i];
+        yd[i] = v > 0.0f ? v : 0.0f;
+    }
+}
+
+void imbal_nn_cpu_add_relu_backward(imbal_ctx *ctx, const imbal_tensor *y, const imbal_tensor *a,
+                                    const imbal_tensor *b, imbal_tensor *dx) {
+    const int64_t n = imbal_tensor_numel(y);
+    const float *yd = y->data, *ad = a->data, *bd = b->data;
+    float *dxd = dx->data;
+#pragma omp parallel for simd schedule(static) num_threads(OMP_THREADS)
+    for (int64_t i = 0; i < n; ++i)
+        dxd[i] = yd[i] > 0.0f ? ad[i] + bd[i] : 0.0f;
 }
 
 /* ---- pooling and the head ------------------------------------------------------------------ */
