@@ -1,6 +1,8 @@
 /* imbal: the CPU twins of batch norm, relu, add, global average pooling and the linear layer
  * (definitions in docs/nn.md). Every per-channel or per-column sum is taken by one thread in a
- * fixed order in double precision, so results do not depend on the thread count. */
+ * fixed order in double precision, so results do not depend on the thread count. The batch-norm
+ * row sums are `omp simd` reductions: the lanes' partial sums are combined in an order fixed by
+ * the compiled vector width, never by the thread count. */
 #include <math.h>
 #include <string.h>
 
@@ -25,6 +27,7 @@ static void bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_
         double sum = 0.0;
         for (int64_t i = 0; i < n; ++i) {
             const float *p = xd + (i * c + ch) * hw;
+#pragma omp simd reduction(+ : sum)
             for (int64_t j = 0; j < hw; ++j)
                 sum += p[j];
         }
@@ -32,6 +35,7 @@ static void bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_
         double sq = 0.0; /* two passes: the variance without cancellation */
         for (int64_t i = 0; i < n; ++i) {
             const float *p = xd + (i * c + ch) * hw;
+#pragma omp simd reduction(+ : sq)
             for (int64_t j = 0; j < hw; ++j) {
                 double d = p[j] - mean;
                 sq += d * d;
@@ -119,12 +123,14 @@ static void bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tenso
             const float *p = xd + (i * c + ch) * hw, *d = dyd + (i * c + ch) * hw;
             if (md) {
                 const float *y = md + (i * c + ch) * hw;
+#pragma omp simd reduction(+ : sdy, sdyx)
                 for (int64_t j = 0; j < hw; ++j) {
                     const float dj = y[j] > 0.0f ? d[j] : 0.0f;
                     sdy += dj;
                     sdyx += dj * (p[j] - mean);
                 }
             } else {
+#pragma omp simd reduction(+ : sdy, sdyx)
                 for (int64_t j = 0; j < hw; ++j) {
                     sdy += d[j];
                     sdyx += d[j] * (p[j] - mean);
