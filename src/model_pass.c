@@ -7,12 +7,20 @@
 #include "imbal/model.h"
 #include "internal.h"
 #include "model_internal.h"
+#include "nn_cpu.h"
 
 #define TRY(expr)                                                                                  \
     do {                                                                                           \
         imbal_status st_ = (expr);                                                                 \
         if (st_ != IMBAL_OK) return st_;                                                           \
     } while (0)
+
+/* On the CPU the pass fuses each ReLU into the op before it (forward) or after it (backward): the
+ * same bits as the separate ops, one sweep over memory fewer (src/nn_cpu.h). The model's buffers
+ * were shaped and placed by imbal_model_create, so the checks of the public ops are not needed. */
+static int on_cpu(const imbal_model *m) {
+    return m->device.kind == IMBAL_DEVICE_CPU;
+}
 
 /* A view of a flat scratch buffer with the given 4-d shape. */
 static imbal_tensor scratch_view(const imbal_tensor *buf, int64_t n, int64_t c, int64_t h,
@@ -26,6 +34,12 @@ static imbal_status conv_bn_forward(imbal_ctx *ctx, imbal_model *m, conv_bn *cb,
     imbal_tensor co = imbal_model_batch_view(&cb->conv_out, m->n);
     imbal_tensor bo = imbal_model_batch_view(&cb->bn_out, m->n);
     TRY(imbal_conv2d_forward(ctx, cb->plan, x, &cb->w, &co));
+    if (relu && mode == IMBAL_MODEL_TRAIN && on_cpu(m)) {
+        imbal_nn_cpu_bn_relu_forward_train(ctx, &co, &cb->gamma, &cb->beta, &cb->rmean, &cb->rvar,
+                                           m->cfg.bn_momentum, m->cfg.bn_eps, &bo, &cb->smean,
+                                           &cb->sinv);
+        return IMBAL_OK;
+    }
     if (mode == IMBAL_MODEL_TRAIN)
         TRY(imbal_batchnorm_forward_train(ctx, m->device, &co, &cb->gamma, &cb->beta, &cb->rmean,
                                           &cb->rvar, m->cfg.bn_momentum, m->cfg.bn_eps, &bo,
@@ -44,13 +58,16 @@ static imbal_status block_forward(imbal_ctx *ctx, imbal_model *m, res_block *b,
     imbal_tensor a_out = imbal_model_batch_view(&b->a.bn_out, m->n);
     TRY(conv_bn_forward(ctx, m, &b->b, &a_out, mode, 0));
     imbal_tensor out = imbal_model_batch_view(&b->b.bn_out, m->n);
+    imbal_tensor s = in;
     if (b->has_proj) {
         TRY(conv_bn_forward(ctx, m, &b->proj, &in, mode, 0));
-        imbal_tensor s = imbal_model_batch_view(&b->proj.bn_out, m->n);
-        TRY(imbal_add(ctx, m->device, &out, &s, &out));
-    } else {
-        TRY(imbal_add(ctx, m->device, &out, &in, &out));
+        s = imbal_model_batch_view(&b->proj.bn_out, m->n);
     }
+    if (on_cpu(m)) {
+        imbal_nn_cpu_add_relu_forward(ctx, &out, &s, &out);
+        return IMBAL_OK;
+    }
+    TRY(imbal_add(ctx, m->device, &out, &s, &out));
     return imbal_relu_forward(ctx, m->device, &out, &out);
 }
 
@@ -100,21 +117,28 @@ static imbal_status bn_backward(imbal_ctx *ctx, imbal_model *m, conv_bn *cb, imb
     imbal_tensor co = imbal_model_batch_view(&cb->conv_out, m->n);
     if (relu) {
         imbal_tensor bo = imbal_model_batch_view(&cb->bn_out, m->n);
+        if (on_cpu(m)) {
+            imbal_nn_cpu_bn_relu_backward(ctx, &co, &bo, d, &cb->gamma, &cb->smean, &cb->sinv,
+                                          dconv, &cb->ggamma, &cb->gbeta);
+            return IMBAL_OK;
+        }
         TRY(imbal_relu_backward(ctx, m->device, &bo, d, d));
     }
     return imbal_batchnorm_backward(ctx, m->device, &co, d, &cb->gamma, &cb->smean, &cb->sinv,
                                     dconv, &cb->ggamma, &cb->gbeta);
 }
 
-/* Back through one block. A holds dL/d(block output); on return C holds dL/d(block input). */
+/* Back through one block. A holds dL/d(block output), already through the block's final ReLU when
+ * masked; on return C holds dL/d(block input), on the CPU already through the ReLU that produced
+ * the input (every block's input is a ReLU output: the stem's or the block before's). */
 static imbal_status block_backward(imbal_ctx *ctx, imbal_model *m, res_block *b, imbal_tensor *A,
-                                   imbal_tensor *B, imbal_tensor *C) {
+                                   imbal_tensor *B, imbal_tensor *C, int masked) {
     int n = m->n;
     imbal_tensor in = imbal_model_batch_view(b->in, n);
     imbal_tensor out = imbal_model_batch_view(&b->b.bn_out, n);
     int64_t oc = b->b.cout, oh = b->b.h_out, ow = b->b.w_out;
     imbal_tensor dA = scratch_view(A, n, oc, oh, ow);
-    TRY(imbal_relu_backward(ctx, m->device, &out, &dA, &dA));
+    if (!masked) TRY(imbal_relu_backward(ctx, m->device, &out, &dA, &dA));
     /* main path: bn2, conv2, relu1, bn1, conv1 */
     imbal_tensor dB = scratch_view(B, n, oc, oh, ow);
     TRY(bn_backward(ctx, m, &b->b, &dA, &dB, 0));
@@ -128,13 +152,19 @@ static imbal_status block_backward(imbal_ctx *ctx, imbal_model *m, res_block *b,
     TRY(imbal_conv2d_backward_data(ctx, b->a.plan, &dB1, &b->a.w, &dIn));
     TRY(imbal_conv2d_backward_filter(ctx, b->a.plan, &in, &dB1, &b->a.gw));
     /* shortcut */
-    if (!b->has_proj) return imbal_add(ctx, m->device, &dIn, &dA, &dIn);
+    if (!b->has_proj) {
+        if (!on_cpu(m)) return imbal_add(ctx, m->device, &dIn, &dA, &dIn);
+        imbal_nn_cpu_add_relu_backward(ctx, &in, &dIn, &dA, &dIn);
+        return IMBAL_OK;
+    }
     imbal_tensor dP = scratch_view(B, n, oc, oh, ow);
     TRY(bn_backward(ctx, m, &b->proj, &dA, &dP, 0));
     imbal_tensor dS = scratch_view(A, n, in.shape[1], in.shape[2], in.shape[3]);
     TRY(imbal_conv2d_backward_data(ctx, b->proj.plan, &dP, &b->proj.w, &dS));
     TRY(imbal_conv2d_backward_filter(ctx, b->proj.plan, &in, &dP, &b->proj.gw));
-    return imbal_add(ctx, m->device, &dIn, &dS, &dIn);
+    if (!on_cpu(m)) return imbal_add(ctx, m->device, &dIn, &dS, &dIn);
+    imbal_nn_cpu_add_relu_backward(ctx, &in, &dIn, &dS, &dIn);
+    return IMBAL_OK;
 }
 
 imbal_status imbal_model_backward(imbal_ctx *ctx, imbal_model *m, const imbal_tensor *dlogits,
@@ -165,7 +195,7 @@ imbal_status imbal_model_backward(imbal_ctx *ctx, imbal_model *m, const imbal_te
     imbal_tensor dlast = scratch_view(A, n, last->shape[1], last->shape[2], last->shape[3]);
     TRY(imbal_avgpool_backward(ctx, m->device, &dpool, &dlast));
     for (int i = m->num_blocks - 1; i >= 0; i--) {
-        TRY(block_backward(ctx, m, &m->blocks[i], A, B, C));
+        TRY(block_backward(ctx, m, &m->blocks[i], A, B, C, i < m->num_blocks - 1 && on_cpu(m)));
         imbal_tensor *t = A; /* C now holds the gradient of this block's input */
         A = C;
         C = t;

@@ -1,7 +1,10 @@
 /* imbal: the CPU twins of batch norm, relu, add, global average pooling and the linear layer
  * (definitions in docs/nn.md). Every per-channel or per-column sum is taken by one thread in a
- * fixed order in double precision, so results do not depend on the thread count. */
+ * fixed order in double precision, so results do not depend on the thread count. The batch-norm
+ * row sums are `omp simd` reductions: the lanes' partial sums are combined in an order fixed by
+ * the compiled vector width, never by the thread count. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -9,13 +12,22 @@
 
 #define OMP_THREADS imbal_ctx_omp_threads(ctx)
 
+/* v where y > 0, else +0: a select written with bit masks so that it vectorises without branches
+ * (a conditional load or store keeps the compiler scalar). */
+static inline float relu_pass(float y, float v) {
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    bits &= (uint32_t) - (int32_t)(y > 0.0f);
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
 /* ---- batch norm (Ioffe & Szegedy 2015) ----------------------------------------------------- */
 
-void imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
-                                   const imbal_tensor *beta, imbal_tensor *running_mean,
-                                   imbal_tensor *running_var, float momentum, float eps,
-                                   imbal_tensor *y, imbal_tensor *save_mean,
-                                   imbal_tensor *save_invstd) {
+static void bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
+                             const imbal_tensor *beta, imbal_tensor *running_mean,
+                             imbal_tensor *running_var, float momentum, float eps, imbal_tensor *y,
+                             imbal_tensor *save_mean, imbal_tensor *save_invstd, int relu) {
     const int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3];
     const double m = (double)(n * hw);
     const float *xd = x->data, *g = gamma->data, *b = beta->data;
@@ -26,6 +38,7 @@ void imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const 
         double sum = 0.0;
         for (int64_t i = 0; i < n; ++i) {
             const float *p = xd + (i * c + ch) * hw;
+#pragma omp simd reduction(+ : sum)
             for (int64_t j = 0; j < hw; ++j)
                 sum += p[j];
         }
@@ -33,6 +46,7 @@ void imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const 
         double sq = 0.0; /* two passes: the variance without cancellation */
         for (int64_t i = 0; i < n; ++i) {
             const float *p = xd + (i * c + ch) * hw;
+#pragma omp simd reduction(+ : sq)
             for (int64_t j = 0; j < hw; ++j) {
                 double d = p[j] - mean;
                 sq += d * d;
@@ -48,11 +62,37 @@ void imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const 
         for (int64_t i = 0; i < n; ++i) {
             const float *p = xd + (i * c + ch) * hw;
             float *q = yd + (i * c + ch) * hw;
+            if (relu) {
 #pragma omp simd
-            for (int64_t j = 0; j < hw; ++j)
-                q[j] = (p[j] - meanf) * scale + shift;
+                for (int64_t j = 0; j < hw; ++j) {
+                    float v = (p[j] - meanf) * scale + shift;
+                    q[j] = v > 0.0f ? v : 0.0f;
+                }
+            } else {
+#pragma omp simd
+                for (int64_t j = 0; j < hw; ++j)
+                    q[j] = (p[j] - meanf) * scale + shift;
+            }
         }
     }
+}
+
+void imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
+                                   const imbal_tensor *beta, imbal_tensor *running_mean,
+                                   imbal_tensor *running_var, float momentum, float eps,
+                                   imbal_tensor *y, imbal_tensor *save_mean,
+                                   imbal_tensor *save_invstd) {
+    bn_forward_train(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, y, save_mean,
+                     save_invstd, 0);
+}
+
+void imbal_nn_cpu_bn_relu_forward_train(imbal_ctx *ctx, const imbal_tensor *x,
+                                        const imbal_tensor *gamma, const imbal_tensor *beta,
+                                        imbal_tensor *running_mean, imbal_tensor *running_var,
+                                        float momentum, float eps, imbal_tensor *y,
+                                        imbal_tensor *save_mean, imbal_tensor *save_invstd) {
+    bn_forward_train(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, y, save_mean,
+                     save_invstd, 1);
 }
 
 void imbal_nn_cpu_bn_forward_eval(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
@@ -75,10 +115,12 @@ void imbal_nn_cpu_bn_forward_eval(imbal_ctx *ctx, const imbal_tensor *x, const i
     }
 }
 
-void imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *dy,
-                              const imbal_tensor *gamma, const imbal_tensor *save_mean,
-                              const imbal_tensor *save_invstd, imbal_tensor *dx,
-                              imbal_tensor *dgamma, imbal_tensor *dbeta) {
+/* mask, when not NULL, is the ReLU output after this BN: dy counts only where mask > 0. */
+static void bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *mask,
+                        const imbal_tensor *dy, const imbal_tensor *gamma,
+                        const imbal_tensor *save_mean, const imbal_tensor *save_invstd,
+                        imbal_tensor *dx, imbal_tensor *dgamma, imbal_tensor *dbeta) {
+    const float *md = mask ? mask->data : NULL;
     const int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3];
     const double m = (double)(n * hw);
     const float *xd = x->data, *dyd = dy->data, *g = gamma->data;
@@ -90,9 +132,20 @@ void imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal
         double sdy = 0.0, sdyx = 0.0;
         for (int64_t i = 0; i < n; ++i) {
             const float *p = xd + (i * c + ch) * hw, *d = dyd + (i * c + ch) * hw;
-            for (int64_t j = 0; j < hw; ++j) {
-                sdy += d[j];
-                sdyx += d[j] * (p[j] - mean);
+            if (md) {
+                const float *y = md + (i * c + ch) * hw;
+#pragma omp simd reduction(+ : sdy, sdyx)
+                for (int64_t j = 0; j < hw; ++j) {
+                    const float dj = relu_pass(y[j], d[j]);
+                    sdy += dj;
+                    sdyx += dj * (p[j] - mean);
+                }
+            } else {
+#pragma omp simd reduction(+ : sdy, sdyx)
+                for (int64_t j = 0; j < hw; ++j) {
+                    sdy += d[j];
+                    sdyx += d[j] * (p[j] - mean);
+                }
             }
         }
         const double dgamma_c = sdyx * invstd;
@@ -106,11 +159,33 @@ void imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal
         for (int64_t i = 0; i < n; ++i) {
             const float *p = xd + (i * c + ch) * hw, *d = dyd + (i * c + ch) * hw;
             float *q = dxd + (i * c + ch) * hw;
+            if (md) {
+                const float *y = md + (i * c + ch) * hw;
 #pragma omp simd
-            for (int64_t j = 0; j < hw; ++j)
-                q[j] = af * d[j] + bf * p[j] + kf;
+                for (int64_t j = 0; j < hw; ++j) {
+                    q[j] = af * relu_pass(y[j], d[j]) + bf * p[j] + kf;
+                }
+            } else {
+#pragma omp simd
+                for (int64_t j = 0; j < hw; ++j)
+                    q[j] = af * d[j] + bf * p[j] + kf;
+            }
         }
     }
+}
+
+void imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *dy,
+                              const imbal_tensor *gamma, const imbal_tensor *save_mean,
+                              const imbal_tensor *save_invstd, imbal_tensor *dx,
+                              imbal_tensor *dgamma, imbal_tensor *dbeta) {
+    bn_backward(ctx, x, NULL, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
+}
+
+void imbal_nn_cpu_bn_relu_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *y,
+                                   const imbal_tensor *dy, const imbal_tensor *gamma,
+                                   const imbal_tensor *save_mean, const imbal_tensor *save_invstd,
+                                   imbal_tensor *dx, imbal_tensor *dgamma, imbal_tensor *dbeta) {
+    bn_backward(ctx, x, y, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }
 
 /* ---- element-wise -------------------------------------------------------------------------- */
@@ -130,8 +205,9 @@ void imbal_nn_cpu_relu_backward(imbal_ctx *ctx, const imbal_tensor *y, const imb
     const float *yd = y->data, *dyd = dy->data;
     float *dxd = dx->data;
 #pragma omp parallel for simd schedule(static) num_threads(OMP_THREADS)
-    for (int64_t i = 0; i < n; ++i)
-        dxd[i] = yd[i] > 0.0f ? dyd[i] : 0.0f;
+    for (int64_t i = 0; i < n; ++i) {
+        dxd[i] = relu_pass(yd[i], dyd[i]);
+    }
 }
 
 void imbal_nn_cpu_add(imbal_ctx *ctx, const imbal_tensor *a, const imbal_tensor *b,
@@ -142,6 +218,29 @@ void imbal_nn_cpu_add(imbal_ctx *ctx, const imbal_tensor *a, const imbal_tensor 
 #pragma omp parallel for simd schedule(static) num_threads(OMP_THREADS)
     for (int64_t i = 0; i < n; ++i)
         yd[i] = ad[i] + bd[i];
+}
+
+void imbal_nn_cpu_add_relu_forward(imbal_ctx *ctx, const imbal_tensor *a, const imbal_tensor *b,
+                                   imbal_tensor *y) {
+    const int64_t n = imbal_tensor_numel(a);
+    const float *ad = a->data, *bd = b->data;
+    float *yd = y->data;
+#pragma omp parallel for simd schedule(static) num_threads(OMP_THREADS)
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = ad[i] + bd[i];
+        yd[i] = v > 0.0f ? v : 0.0f;
+    }
+}
+
+void imbal_nn_cpu_add_relu_backward(imbal_ctx *ctx, const imbal_tensor *y, const imbal_tensor *a,
+                                    const imbal_tensor *b, imbal_tensor *dx) {
+    const int64_t n = imbal_tensor_numel(y);
+    const float *yd = y->data, *ad = a->data, *bd = b->data;
+    float *dxd = dx->data;
+#pragma omp parallel for simd schedule(static) num_threads(OMP_THREADS)
+    for (int64_t i = 0; i < n; ++i) {
+        dxd[i] = relu_pass(yd[i], ad[i] + bd[i]);
+    }
 }
 
 /* ---- pooling and the head ------------------------------------------------------------------ */
