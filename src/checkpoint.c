@@ -109,7 +109,7 @@ static imbal_status build_meta(imbal_ctx *ctx, const run_info *ri, const optim_s
             st = meta_addf(ctx, md, "decision_margin", "%.9g", (double)ri->decision_margin);
         if (st == IMBAL_OK)
             st = meta_addf(ctx, md, "decision_threshold", "%.9g",
-                           1.0 / (1.0 + exp(-(double)ri->decision_margin)));
+                           threshold_probability(ri->decision_margin));
     }
     if (st != IMBAL_OK) return st;
     char *names = join_names(ctx, ri->class_names, ri->num_classes);

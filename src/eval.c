@@ -67,7 +67,7 @@ static imbal_status eval_run(imbal_ctx *ctx, const imbal_eval_config *cfg, run_i
     } else if (cfg->threshold > 0) {
         pos = ri->positive_class >= 0 ? ri->positive_class
                                       : threshold_positive_class(ri->train_counts);
-        cut = (float)log(cfg->threshold / (1 - cfg->threshold)); /* p >= t as a logit margin */
+        cut = threshold_margin(cfg->threshold);
     }
     if (pos >= 0 && (st = threshold_fold(ctx, pos, cut, &adjust)) != IMBAL_OK) {
         free(adjust);
@@ -91,7 +91,7 @@ static imbal_status eval_run(imbal_ctx *ctx, const imbal_eval_config *cfg, run_i
         if (pos >= 0 && n > 0 && (size_t)n < sizeof title)
             snprintf(title + n, sizeof title - (size_t)n,
                      " (decision threshold: '%s' when its probability >= %.4g)",
-                     ri->class_names[pos], 1.0 / (1.0 + exp(-(double)cut)));
+                     ri->class_names[pos], threshold_probability(cut));
         st = report_write(ctx, cfg->out_dir ? cfg->out_dir : cfg->run_dir, title, *metrics, rep, &o,
                           ri->class_names, ri->train_counts, NULL);
     }

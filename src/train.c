@@ -722,7 +722,7 @@ static imbal_status train_run(trainer *t, imbal_train_progress_fn progress, void
     res->images_per_s = t->seconds > 0 ? t->images / t->seconds : 0;
     if (t->ri.positive_class >= 0) {
         res->positive_class = t->ri.positive_class;
-        res->decision_threshold = 1.0 / (1.0 + exp(-(double)t->ri.decision_margin));
+        res->decision_threshold = threshold_probability(t->ri.decision_margin);
     }
     return final_report(t, res);
 }

@@ -75,6 +75,10 @@ int threshold_positive_class(const int64_t *train_counts);
 imbal_status threshold_choose(imbal_ctx *ctx, const float *margins, const int32_t *labels,
                               int64_t n, int positive, imbal_threshold_metric metric, double beta,
                               float *cut);
+/* A cut on z_pos - z_neg as a threshold on p_pos, and back: p >= t is exactly
+ * z_pos - z_neg >= log(t / (1 - t)). */
+double threshold_probability(float margin);
+float threshold_margin(double probability);
 /* Folds a decision cut into the post-hoc adjustment subtracted from the logits (allocating a
  * zero one when *adjust is NULL), so argmax predicts `positive` exactly when z_pos - z_neg >=
  * cut. */

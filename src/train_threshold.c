@@ -15,6 +15,14 @@ int threshold_positive_class(const int64_t *train_counts) {
     return train_counts[0] < train_counts[1] ? 0 : 1;
 }
 
+double threshold_probability(float margin) {
+    return 1.0 / (1.0 + exp(-(double)margin));
+}
+
+float threshold_margin(double probability) {
+    return (float)log(probability / (1 - probability));
+}
+
 typedef struct scored {
     float s;
     int pos;
