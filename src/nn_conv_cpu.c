@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "nn_conv_direct.h"
 #include "nn_cpu.h"
 
 /* The im2col matrix of one group stays under this many floats (4 MiB) where one image allows: small
@@ -34,6 +35,14 @@ static geom geom_of(const imbal_conv2d_shape *sh, int64_t batch) {
 
 static int is_pointwise(const geom *g) {
     return g->r == 1 && g->s == 1 && g->st == 1 && g->pad == 0;
+}
+
+int imbal_nn_cpu_conv_set_path(imbal_conv_plan *plan, int direct_isa) {
+    if (direct_isa && (!imbal_nn_direct_conv_applies(&plan->shape) ||
+                       direct_isa > (int)imbal_nn_direct_conv_isa()))
+        return 0;
+    plan->direct_isa = direct_isa;
+    return 1;
 }
 
 int imbal_nn_cpu_conv_group(const imbal_conv2d_shape *shape) {
@@ -192,6 +201,9 @@ imbal_status imbal_nn_cpu_conv_forward(imbal_ctx *ctx, imbal_conv_plan *plan, co
     geom g = geom_of(&plan->shape, x->shape[0]);
     const float *xd = x->data, *wd = w->data;
     float *yd = y->data;
+    if (plan->direct_isa)
+        return imbal_nn_direct_conv(ctx, (imbal_direct_isa)plan->direct_isa, g.n, g.c, g.k, g.h,
+                                    g.w, g.r, xd, wd, 0, yd);
     if (is_pointwise(&g)) {
         for (int n = 0; n < g.n; ++n)
             imbal_nn_sgemm(ctx, 0, 0, g.k, g.hw, g.c, 1.0f, wd, g.c, xd + (int64_t)n * g.c * g.hw,
@@ -216,6 +228,9 @@ imbal_status imbal_nn_cpu_conv_backward_data(imbal_ctx *ctx, imbal_conv_plan *pl
     geom g = geom_of(&plan->shape, dy->shape[0]);
     const float *dyd = dy->data, *wd = w->data;
     float *dxd = dx->data;
+    if (plan->direct_isa)
+        return imbal_nn_direct_conv(ctx, (imbal_direct_isa)plan->direct_isa, g.n, g.k, g.c, g.h,
+                                    g.w, g.r, dyd, wd, 1, dxd);
     if (is_pointwise(&g)) {
         for (int n = 0; n < g.n; ++n)
             imbal_nn_sgemm(ctx, 1, 0, g.c, g.hw, g.k, 1.0f, wd, g.c, dyd + (int64_t)n * g.k * g.pq,

@@ -12,6 +12,12 @@ void imbal_nn_sgemm(imbal_ctx *ctx, int trans_a, int trans_b, int m, int n, int 
                     const float *a, int lda, const float *b, int ldb, float beta, float *c,
                     int ldc);
 
+/* Chooses a CPU plan's path for forward and backward-data: 0 the im2col path, else the direct
+ * path with that imbal_direct_isa (src/nn_conv_direct.h). Plans start on the fastest path the
+ * shape and the CPU allow; tests force the others. Returns 0 (and changes nothing) when the shape
+ * or this CPU cannot take the path asked for. */
+int imbal_nn_cpu_conv_set_path(imbal_conv_plan *plan, int direct_isa);
+
 /* Images per im2col group for a shape (fixed by the shape alone, so the batch is cut into the
  * same groups whatever the thread count), and the plan's workspace size in floats. */
 int imbal_nn_cpu_conv_group(const imbal_conv2d_shape *shape);

@@ -15,6 +15,7 @@ struct imbal_conv_plan {
     imbal_dtype dtype;
     float *col;        /* CPU: im2col workspace (owned) */
     size_t col_floats; /* its size in floats */
+    int direct_isa;    /* CPU: the direct path's instruction set (imbal_direct_isa), 0: im2col */
     void *cuda;        /* CUDA: the cuDNN plans and workspace (kernels/nn_conv_cudnn.cu) */
 };
 

@@ -11,6 +11,7 @@
 #include "imbal/imbal.h"
 #include "imbal/nn.h"
 #include "imbal/npy.h"
+#include "nn_conv_direct.h"
 #include "nn_cpu.h"
 #include "test_util.h"
 
@@ -275,6 +276,67 @@ Test(nn_conv, groups_and_threads) {
     for (size_t j = 0; j < sizeof all / sizeof all[0]; ++j)
         imbal_tensor_free(all[j]);
     imbal_conv_plan_destroy(plan);
+    imbal_ctx_destroy(ctx);
+}
+
+/* The direct path (src/nn_conv_direct.c) against the im2col path on stride-1 "same" shapes: odd
+ * planes whose last tile is partial, fewer output channels than a register block and a part
+ * block, 5x5 taps, a 1x1 plane where only the centre tap lands, ResNet's stage shapes. AVX2 and
+ * AVX-512 must give the same bits (each output is one FMA chain in the same order); the CPU
+ * running the tests sets which of them can run. */
+Test(nn_conv, direct_path_matches_im2col) {
+    imbal_ctx *ctx = tu_ctx();
+    const conv_case cases[] = {
+        {"odd", 3, 5, 7, 9, 11, 3, 3, 1, 1},       {"k3", 2, 4, 6, 5, 3, 3, 3, 1, 1},
+        {"5x5", 2, 3, 5, 6, 9, 5, 5, 1, 2},        {"1x1plane", 2, 6, 1, 1, 10, 3, 3, 1, 1},
+        {"stage1", 2, 16, 32, 32, 16, 3, 3, 1, 1}, {"stage3", 3, 64, 8, 8, 64, 3, 3, 1, 1},
+    };
+    const int paths[] = {0, IMBAL_DIRECT_AVX2, IMBAL_DIRECT_AVX512};
+    int ran = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        const conv_case *cc = &cases[i];
+        imbal_conv_plan *plan = plan_for(ctx, cc, cc->n);
+        imbal_tensor x = mk(ctx, 4, cc->n, cc->c, cc->h, cc->w),
+                     w = mk(ctx, 4, cc->k, cc->c, cc->r, cc->s),
+                     dy = mk(ctx, 4, cc->n, cc->k, cc->h, cc->w);
+        fill(&x, 11 + (uint32_t)i, 1.0f, 0.0f), fill(&w, 12, 0.3f, 0.0f), fill(&dy, 13, 1.0f, 0.0f);
+        imbal_tensor y[3], dx[3];
+        int have[3] = {0, 0, 0};
+        for (int p = 0; p < 3; ++p) {
+            y[p] = mk_like(ctx, &dy), dx[p] = mk_like(ctx, &x);
+            if (!imbal_nn_cpu_conv_set_path(plan, paths[p])) continue;
+            have[p] = 1;
+            ok(ctx, imbal_conv2d_forward(ctx, plan, &x, &w, &y[p]));
+            ok(ctx, imbal_conv2d_backward_data(ctx, plan, &dy, &w, &dx[p]));
+        }
+        cr_assert(have[0], "%s: the im2col path always runs", cc->name);
+        for (int p = 1; p < 3; ++p) {
+            if (!have[p]) continue;
+            ++ran;
+            expect_close(&y[p], &y[0], 1e-5, cc->name);
+            expect_close(&dx[p], &dx[0], 1e-5, cc->name);
+        }
+        if (have[1] && have[2]) {
+            expect_same_bits(&y[1], &y[2], "y avx2 vs avx512");
+            expect_same_bits(&dx[1], &dx[2], "dx avx2 vs avx512");
+        }
+        for (int p = 0; p < 3; ++p)
+            imbal_tensor_free(&y[p]), imbal_tensor_free(&dx[p]);
+        imbal_tensor_free(&x), imbal_tensor_free(&w), imbal_tensor_free(&dy);
+        imbal_conv_plan_destroy(plan);
+    }
+    if (!ran) cr_log_warn("direct_path_matches_im2col: this CPU has neither AVX2+FMA nor AVX-512");
+    /* Shapes outside the direct path keep the im2col path. */
+    const conv_case other[] = {{"stride2", 1, 4, 8, 8, 4, 3, 3, 2, 1},
+                               {"pad0", 1, 4, 8, 8, 4, 3, 3, 1, 0},
+                               {"1x1", 1, 4, 8, 8, 4, 1, 1, 1, 0},
+                               {"3x1", 1, 4, 8, 8, 4, 3, 1, 1, 1}};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; ++i) {
+        imbal_conv_plan *plan = plan_for(ctx, &other[i], 1);
+        cr_assert_eq(imbal_nn_cpu_conv_set_path(plan, IMBAL_DIRECT_AVX2), 0, "%s", other[i].name);
+        cr_assert_eq(imbal_nn_cpu_conv_set_path(plan, 0), 1);
+        imbal_conv_plan_destroy(plan);
+    }
     imbal_ctx_destroy(ctx);
 }
 

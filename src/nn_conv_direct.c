@@ -1,0 +1,197 @@
+/* imbal: the CPU convolution's direct path for "same" stride-1 square kernels (3x3 pad 1, 5x5
+ * pad 2, ...), the convolutions that make up most of a ResNet. See docs/nn.md.
+ *
+ * Why: the im2col path writes every input value R*R times into a column matrix that OpenBLAS then
+ * copies again into its packed panels, and stages the output through a second copy (2/3 of the
+ * CPU training step went to those copies and the sgemm). Here the output plane is walked as a
+ * flat run of H*W pixels; with Q == W and stride 1, the input value under tap (r, s) of output
+ * pixel j sits at j + (r - pad) * W + (s - pad) of the input plane, so a tap of a whole vector of
+ * output pixels is one unaligned load, its border lanes (rows above or below the image, columns
+ * off either edge) masked to zero. A block of output channels times a tile of pixels is held in
+ * registers while the (input channel, tap) loop broadcasts the weights: nothing is lowered, nothing
+ * is staged, the output is stored once.
+ *
+ * Backward-data of a stride-1 convolution is a convolution of dy with the weights transposed
+ * (input and output channels swapped) and rotated by 180 degrees, and pad R - 1 - pad == pad, so
+ * it runs through the same kernel.
+ *
+ * Each output value is one fused multiply-add chain in (channel, tap) order, so the result does
+ * not depend on the thread count, the tile or the instruction set (AVX-512 and AVX2 give the same
+ * bits). Chosen at run time: AVX-512F, else AVX2+FMA, else the im2col path. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "nn_conv_direct.h"
+
+#if IMBAL_DIRECT_X86
+#include <immintrin.h>
+#endif
+
+/* Vectors of pixels per tile (the kernels' DK_V): 48 pixels with AVX-512, 24 with AVX2. */
+#define TILE_VECS 3
+
+int imbal_nn_direct_conv_applies(const imbal_conv2d_shape *sh) {
+    return sh->stride == 1 && sh->r == sh->s && sh->r > 1 && sh->r * sh->r <= DIRECT_MAX_TAPS &&
+           2 * sh->pad == sh->r - 1;
+}
+
+imbal_direct_isa imbal_nn_direct_conv_isa(void) {
+#if IMBAL_DIRECT_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return IMBAL_DIRECT_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return IMBAL_DIRECT_AVX2;
+#endif
+    return IMBAL_DIRECT_NONE;
+}
+
+#if IMBAL_DIRECT_X86
+
+/* ---- the tile kernels ------------------------------------------------------------------------ */
+
+#define DK_FN(name)           name##_avx512
+#define DK_TARGET             "avx512f"
+#define DK_VEC                __m512
+#define DK_L                  16
+#define DK_MR                 8
+#define DK_V                  TILE_VECS
+#define DK_MASK               __mmask16
+#define DK_MASK_OF(bits)      ((__mmask16)(bits))
+#define DK_ZERO()             _mm512_setzero_ps()
+#define DK_SET1(f)            _mm512_set1_ps(f)
+#define DK_FMA(a, b, c)       _mm512_fmadd_ps(a, b, c)
+#define DK_LOADM(mask, p)     _mm512_maskz_loadu_ps(mask, p)
+#define DK_STORE(p, v)        _mm512_storeu_ps(p, v)
+#define DK_STOREM(p, mask, v) _mm512_mask_storeu_ps(p, mask, v)
+#include "nn_conv_direct_kernel.h"
+#undef DK_FN
+#undef DK_TARGET
+#undef DK_VEC
+#undef DK_L
+#undef DK_MR
+#undef DK_V
+#undef DK_MASK
+#undef DK_MASK_OF
+#undef DK_ZERO
+#undef DK_SET1
+#undef DK_FMA
+#undef DK_LOADM
+#undef DK_STORE
+#undef DK_STOREM
+
+/* Lane bits -> an AVX2 mask vector (a lane is on when its sign bit is set). */
+__attribute__((target("avx2"))) static inline __m256i avx2_mask_of(uint32_t bits) {
+    const __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    __m256i b = _mm256_and_si256(_mm256_set1_epi32((int)bits), lane);
+    return _mm256_cmpeq_epi32(b, lane);
+}
+
+#define DK_FN(name)           name##_avx2
+#define DK_TARGET             "avx2,fma"
+#define DK_VEC                __m256
+#define DK_L                  8
+#define DK_MR                 4
+#define DK_V                  TILE_VECS
+#define DK_MASK               __m256i
+#define DK_MASK_OF(bits)      avx2_mask_of(bits)
+#define DK_ZERO()             _mm256_setzero_ps()
+#define DK_SET1(f)            _mm256_set1_ps(f)
+#define DK_FMA(a, b, c)       _mm256_fmadd_ps(a, b, c)
+#define DK_LOADM(mask, p)     _mm256_maskload_ps(p, mask)
+#define DK_STORE(p, v)        _mm256_storeu_ps(p, v)
+#define DK_STOREM(p, mask, v) _mm256_maskstore_ps(p, mask, v)
+#include "nn_conv_direct_kernel.h"
+
+#endif /* IMBAL_DIRECT_X86 */
+
+/* ---- the driver --------------------------------------------------------------------------------
+ */
+
+static int block_of(imbal_direct_isa isa) {
+    return isa == IMBAL_DIRECT_AVX512 ? 8 : 4;
+}
+
+/* Lane bits of every tile, per tap and vector, then the in-plane bits (j < H*W) as tap rs. A lane
+ * is on when its input pixel lies inside the image. */
+static void build_masks(direct_conv *d, uint32_t *masks, int lanes, int vecs) {
+    const int rs = d->r * d->r, hw = d->h * d->w, pad = d->r / 2;
+    for (int tile = 0; tile < d->tiles; ++tile) {
+        uint32_t *bits = masks + (size_t)tile * (size_t)(rs + 1) * (size_t)vecs;
+        memset(bits, 0, (size_t)(rs + 1) * (size_t)vecs * sizeof *bits);
+        for (int l = 0; l < lanes * vecs; ++l) {
+            int j = tile * lanes * vecs + l;
+            if (j >= hw) continue;
+            int p = j / d->w, q = j % d->w, v = l / lanes;
+            uint32_t bit = 1u << (l % lanes);
+            bits[rs * vecs + v] |= bit;
+            for (int r = 0; r < d->r; ++r)
+                for (int s = 0; s < d->r; ++s) {
+                    int ih = p + r - pad, iw = q + s - pad;
+                    if (ih >= 0 && ih < d->h && iw >= 0 && iw < d->w)
+                        bits[(r * d->r + s) * vecs + v] |= bit;
+                }
+        }
+    }
+    for (int r = 0; r < d->r; ++r)
+        for (int s = 0; s < d->r; ++s)
+            d->off[r * d->r + s] = (r - pad) * d->w + (s - pad);
+}
+
+/* Packs weights into blocks of `mr` output channels: wp[kb][c][t][i] = the weight from input
+ * channel c to output channel kb*mr + i at tap t (0 past the last output channel). With
+ * `transpose`, w is the forward weight [cin_fwd = cout][cout_fwd = cin][t] of the convolution whose
+ * backward-data this is, read transposed and rotated by 180 degrees (tap rs - 1 - t). */
+static void pack_weights(const float *w, int cout, int cin, int rs, int mr, int transpose,
+                         float *wp) {
+    const int kbs = (cout + mr - 1) / mr;
+    for (int kb = 0; kb < kbs; ++kb)
+        for (int c = 0; c < cin; ++c)
+            for (int t = 0; t < rs; ++t)
+                for (int i = 0; i < mr; ++i) {
+                    int k = kb * mr + i;
+                    float v = 0.0f;
+                    if (k < cout)
+                        v = transpose ? w[((int64_t)c * cout + k) * rs + (rs - 1 - t)]
+                                      : w[((int64_t)k * cin + c) * rs + t];
+                    wp[(((int64_t)kb * cin + c) * rs + t) * mr + i] = v;
+                }
+}
+
+imbal_status imbal_nn_direct_conv(imbal_ctx *ctx, imbal_direct_isa isa, int n, int cin, int cout,
+                                  int h, int w, int r, const float *x, const float *wt,
+                                  int transpose, float *y) {
+#if IMBAL_DIRECT_X86
+    const int rs = r * r, mr = block_of(isa), lanes = isa == IMBAL_DIRECT_AVX512 ? 16 : 8;
+    const int vecs = TILE_VECS, tile_px = lanes * vecs;
+    direct_conv d = {.n = n, .cin = cin, .cout = cout, .h = h, .w = w, .r = r, .x = x, .y = y};
+    d.tiles = (h * w + tile_px - 1) / tile_px;
+    size_t wp_floats = (size_t)((cout + mr - 1) / mr) * (size_t)mr * (size_t)cin * (size_t)rs;
+    float *wp = imbal_xmalloc(ctx, wp_floats, sizeof *wp, "direct convolution weights");
+    uint32_t *masks = imbal_xmalloc(ctx, (size_t)d.tiles * (size_t)(rs + 1) * (size_t)vecs,
+                                    sizeof *masks, "direct convolution masks");
+    if (!wp || !masks) {
+        free(wp);
+        free(masks);
+        return IMBAL_ERR_OUT_OF_MEMORY;
+    }
+    pack_weights(wt, cout, cin, rs, mr, transpose, wp);
+    d.wp = wp, d.masks = masks;
+    build_masks(&d, masks, lanes, vecs);
+    const int64_t items = (int64_t)n * d.tiles;
+#pragma omp parallel for schedule(static) num_threads(imbal_ctx_omp_threads(ctx))
+    for (int64_t it = 0; it < items; ++it) {
+        int img = (int)(it / d.tiles), tile = (int)(it % d.tiles);
+        if (isa == IMBAL_DIRECT_AVX512)
+            direct_tile_avx512(&d, img, tile);
+        else
+            direct_tile_avx2(&d, img, tile);
+    }
+    free(wp);
+    free(masks);
+    return IMBAL_OK;
+#else
+    (void)n, (void)cin, (void)cout, (void)h, (void)w, (void)r, (void)x, (void)wt, (void)transpose,
+        (void)y, (void)isa;
+    return imbal_fail(ctx, IMBAL_ERR_UNSUPPORTED, "direct convolution: not built for this CPU");
+#endif
+}

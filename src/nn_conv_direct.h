@@ -1,0 +1,48 @@
+/* imbal internal: the CPU convolution's direct path (src/nn_conv_direct.c), used by
+ * src/nn_conv_cpu.c for stride-1 "same" square kernels on CPUs with AVX-512F or AVX2+FMA. */
+#ifndef IMBAL_NN_CONV_DIRECT_H
+#define IMBAL_NN_CONV_DIRECT_H
+
+#include <stdint.h>
+
+#include "nn_internal.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define IMBAL_DIRECT_X86 1
+#else
+#define IMBAL_DIRECT_X86 0
+#endif
+
+/* Taps per kernel the direct path takes (7x7). */
+#define DIRECT_MAX_TAPS 49
+
+typedef enum imbal_direct_isa {
+    IMBAL_DIRECT_NONE = 0,
+    IMBAL_DIRECT_AVX2 = 1,
+    IMBAL_DIRECT_AVX512 = 2,
+} imbal_direct_isa;
+
+/* One direct convolution: images [n][cin][h*w] -> [n][cout][h*w], r x r taps, pad r / 2. */
+typedef struct direct_conv {
+    int n, cin, cout, h, w, r, tiles;
+    const float *x;
+    float *y;
+    const float *wp;          /* weights packed in blocks of the kernel's output channels */
+    const uint32_t *masks;    /* per tile: lane bits per tap and vector, then the in-plane bits */
+    int off[DIRECT_MAX_TAPS]; /* input offset of each tap from the output pixel */
+} direct_conv;
+
+/* Whether a shape takes the direct path (stride 1, r == s > 1, pad (r - 1) / 2 on both sides),
+ * and the best instruction set this CPU has for it (NONE: use im2col). */
+int imbal_nn_direct_conv_applies(const imbal_conv2d_shape *shape);
+imbal_direct_isa imbal_nn_direct_conv_isa(void);
+
+/* y = conv(x, w) for such a shape with the given instruction set (not NONE). w is
+ * [cout][cin][r][r]; with `transpose`, w is [cin][cout][r][r] and the call computes the
+ * backward-data of the convolution w belongs to (w transposed and rotated by 180 degrees). Fails
+ * only for memory. */
+imbal_status imbal_nn_direct_conv(imbal_ctx *ctx, imbal_direct_isa isa, int n, int cin, int cout,
+                                  int h, int w, int r, const float *x, const float *wt,
+                                  int transpose, float *y);
+
+#endif
