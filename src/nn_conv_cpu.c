@@ -258,6 +258,9 @@ imbal_status imbal_nn_cpu_conv_backward_filter(imbal_ctx *ctx, imbal_conv_plan *
     geom g = geom_of(&plan->shape, x->shape[0]);
     const float *xd = x->data, *dyd = dy->data;
     float *dwd = dw->data;
+    if (plan->direct_isa && imbal_nn_direct_filter_applies(&plan->shape))
+        return imbal_nn_direct_filter(ctx, (imbal_direct_isa)plan->direct_isa, g.n, g.c, g.k, g.h,
+                                      g.w, xd, dyd, dwd);
     if (is_pointwise(&g)) {
         for (int n = 0; n < g.n; ++n)
             imbal_nn_sgemm(ctx, 0, 1, g.k, g.c, g.hw, 1.0f, dyd + (int64_t)n * g.k * g.pq, g.pq,

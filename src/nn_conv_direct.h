@@ -11,6 +11,13 @@
 #define IMBAL_DIRECT_X86 1
 #else
 #define IMBAL_DIRECT_X86 0
+/* Whether the weight gradient of a shape takes the direct path (3x3, stride 1, pad 1), and dw =
+ * the weight gradient with that instruction set. Lanes are summed in a fixed order, so the result
+ * does not depend on the thread count; it does on the instruction set (16 or 8 lanes). */
+int imbal_nn_direct_filter_applies(const imbal_conv2d_shape *shape);
+imbal_status imbal_nn_direct_filter(imbal_ctx *ctx, imbal_direct_isa isa, int n, int cin, int cout,
+                                    int h, int w, const float *x, const float *dy, float *dw);
+
 #endif
 
 /* Taps per kernel the direct path takes (7x7). */
@@ -32,6 +39,15 @@ typedef struct direct_conv {
     int off[DIRECT_MAX_TAPS]; /* input offset of each tap from the output pixel */
 } direct_conv;
 
+/* The weight gradient of a 3x3 pad-1 stride-1 convolution: x [n][cin][h*w], dy [n][cout][h*w]. */
+typedef struct direct_filter {
+    int n, cin, cout, h, w, tiles; /* tiles: vectors of pixels per plane */
+    const float *x, *dy;
+    float *part;           /* per (output block, input channel): per-lane partial sums per tap */
+    const uint32_t *masks; /* per vector of pixels: lane bits per tap, then the in-plane bits */
+    int off[9];
+} direct_filter;
+
 /* Whether a shape takes the direct path (stride 1, r == s > 1, pad (r - 1) / 2 on both sides),
  * and the best instruction set this CPU has for it (NONE: use im2col). */
 int imbal_nn_direct_conv_applies(const imbal_conv2d_shape *shape);
@@ -44,5 +60,12 @@ imbal_direct_isa imbal_nn_direct_conv_isa(void);
 imbal_status imbal_nn_direct_conv(imbal_ctx *ctx, imbal_direct_isa isa, int n, int cin, int cout,
                                   int h, int w, int r, const float *x, const float *wt,
                                   int transpose, float *y);
+
+/* Whether the weight gradient of a shape takes the direct path (3x3, stride 1, pad 1), and dw =
+ * the weight gradient with that instruction set. Lanes are summed in a fixed order, so the result
+ * does not depend on the thread count; it does on the instruction set (16 or 8 lanes). */
+int imbal_nn_direct_filter_applies(const imbal_conv2d_shape *shape);
+imbal_status imbal_nn_direct_filter(imbal_ctx *ctx, imbal_direct_isa isa, int n, int cin, int cout,
+                                    int h, int w, const float *x, const float *dy, float *dw);
 
 #endif

@@ -63,3 +63,44 @@ __attribute__((target(DK_TARGET))) static void DK_FN(direct_tile)(const direct_c
         }
     }
 }
+
+/* The weight gradient of a 3x3 convolution, for output channels [kb * DK_FMR, + DK_FMR) and input
+ * channel c over images [n0, n0 + cnt): per tap, a vector of DK_L per-lane partial sums of
+ * dy[k][j] * x[c][j + off[t]] over the pixels j (lane j % DK_L), carried between calls in f->part
+ * so the order of every lane's sum is (image, pixel) whatever the chunking or the thread. */
+__attribute__((target(DK_TARGET))) static void DK_FN(filter_block)(const direct_filter *f, int n0,
+                                                                   int cnt, int kb, int c) {
+    const int hw = f->h * f->w;
+    float *part = f->part + ((int64_t)kb * f->cin + c) * DK_FMR * 9 * DK_L;
+    DK_VEC acc[DK_FMR][9];
+#pragma GCC unroll 4
+    for (int i = 0; i < DK_FMR; ++i)
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; ++t)
+            acc[i][t] = DK_LOAD(part + (i * 9 + t) * DK_L);
+    int live = f->cout - kb * DK_FMR; /* output channels of this block that exist */
+    for (int n = n0; n < n0 + cnt; ++n) {
+        const float *xc = f->x + ((int64_t)n * f->cin + c) * hw;
+        const float *dyk = f->dy + ((int64_t)n * f->cout + kb * DK_FMR) * hw;
+        for (int tile = 0; tile < f->tiles; ++tile) {
+            const uint32_t *bits = f->masks + tile * 10;
+            const int j = tile * DK_L;
+            DK_VEC g[DK_FMR];
+#pragma GCC unroll 4
+            for (int i = 0; i < DK_FMR; ++i)
+                g[i] = i < live ? DK_LOADM(DK_MASK_OF(bits[9]), dyk + i * hw + j) : DK_ZERO();
+#pragma GCC unroll 9
+            for (int t = 0; t < 9; ++t) {
+                DK_VEC xv = DK_LOADM(DK_MASK_OF(bits[t]), xc + j + f->off[t]);
+#pragma GCC unroll 4
+                for (int i = 0; i < DK_FMR; ++i)
+                    acc[i][t] = DK_FMA(g[i], xv, acc[i][t]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < DK_FMR; ++i)
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; ++t)
+            DK_STORE(part + (i * 9 + t) * DK_L, acc[i][t]);
+}

@@ -281,9 +281,10 @@ Test(nn_conv, groups_and_threads) {
 
 /* The direct path (src/nn_conv_direct.c) against the im2col path on stride-1 "same" shapes: odd
  * planes whose last tile is partial, fewer output channels than a register block and a part
- * block, 5x5 taps, a 1x1 plane where only the centre tap lands, ResNet's stage shapes. AVX2 and
- * AVX-512 must give the same bits (each output is one FMA chain in the same order); the CPU
- * running the tests sets which of them can run. */
+ * block, 5x5 taps (forward and backward-data only; the weight gradient's direct path is 3x3), a
+ * 1x1 plane where only the centre tap lands, ResNet's stage shapes. For y and dx AVX2 and AVX-512
+ * must give the same bits (each output is one FMA chain in the same order); dw sums 16 or 8 lanes,
+ * so only closeness. The CPU running the tests sets which of them can run. */
 Test(nn_conv, direct_path_matches_im2col) {
     imbal_ctx *ctx = tu_ctx();
     const conv_case cases[] = {
@@ -300,14 +301,15 @@ Test(nn_conv, direct_path_matches_im2col) {
                      w = mk(ctx, 4, cc->k, cc->c, cc->r, cc->s),
                      dy = mk(ctx, 4, cc->n, cc->k, cc->h, cc->w);
         fill(&x, 11 + (uint32_t)i, 1.0f, 0.0f), fill(&w, 12, 0.3f, 0.0f), fill(&dy, 13, 1.0f, 0.0f);
-        imbal_tensor y[3], dx[3];
+        imbal_tensor y[3], dx[3], dw[3];
         int have[3] = {0, 0, 0};
         for (int p = 0; p < 3; ++p) {
-            y[p] = mk_like(ctx, &dy), dx[p] = mk_like(ctx, &x);
+            y[p] = mk_like(ctx, &dy), dx[p] = mk_like(ctx, &x), dw[p] = mk_like(ctx, &w);
             if (!imbal_nn_cpu_conv_set_path(plan, paths[p])) continue;
             have[p] = 1;
             ok(ctx, imbal_conv2d_forward(ctx, plan, &x, &w, &y[p]));
             ok(ctx, imbal_conv2d_backward_data(ctx, plan, &dy, &w, &dx[p]));
+            ok(ctx, imbal_conv2d_backward_filter(ctx, plan, &x, &dy, &dw[p]));
         }
         cr_assert(have[0], "%s: the im2col path always runs", cc->name);
         for (int p = 1; p < 3; ++p) {
@@ -315,13 +317,14 @@ Test(nn_conv, direct_path_matches_im2col) {
             ++ran;
             expect_close(&y[p], &y[0], 1e-5, cc->name);
             expect_close(&dx[p], &dx[0], 1e-5, cc->name);
+            expect_close(&dw[p], &dw[0], 1e-5, cc->name);
         }
         if (have[1] && have[2]) {
             expect_same_bits(&y[1], &y[2], "y avx2 vs avx512");
             expect_same_bits(&dx[1], &dx[2], "dx avx2 vs avx512");
         }
         for (int p = 0; p < 3; ++p)
-            imbal_tensor_free(&y[p]), imbal_tensor_free(&dx[p]);
+            imbal_tensor_free(&y[p]), imbal_tensor_free(&dx[p]), imbal_tensor_free(&dw[p]);
         imbal_tensor_free(&x), imbal_tensor_free(&w), imbal_tensor_free(&dy);
         imbal_conv_plan_destroy(plan);
     }
