@@ -108,12 +108,17 @@ static imbal_status check_data(imbal_ctx *ctx, const imbal_loss_job *job, int th
 }
 
 imbal_status imbal_loss_cpu(imbal_ctx *ctx, const imbal_loss_job *job) {
+    return imbal_loss_cpu_path(ctx, job, 1);
+}
+
+imbal_status imbal_loss_cpu_path(imbal_ctx *ctx, const imbal_loss_job *job, int narrow) {
     int threads = imbal_ctx_omp_threads(ctx);
     imbal_status st = check_data(ctx, job, threads);
     if (st != IMBAL_OK) return st;
     imbal_loss_cpu_plan plan = {0};
     plan.job = job;
     plan.threads = threads;
+    plan.narrow = narrow;
     int softmax = imbal_loss_is_softmax(job->p.kind);
     double denom = (double)job->n * (double)job->c;
     if (softmax) {

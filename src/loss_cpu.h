@@ -19,7 +19,11 @@ typedef struct imbal_loss_cpu_plan {
     const float *offset;    /* [c] balanced-softmax: tau * log(n_c / N), else NULL */
     const float *margin;    /* [c] ldam: Delta_c, else NULL */
     int threads;
+    int narrow; /* softmax kinds with C < 16: 16 rows in vector lanes (same bits as row by row) */
 } imbal_loss_cpu_plan;
+
+/* imbal_loss_cpu with the narrow-row pass allowed or not (tests compare the two). */
+imbal_status imbal_loss_cpu_path(imbal_ctx *ctx, const imbal_loss_job *job, int narrow);
 
 /* Row passes; each returns IMBAL_OK or IMBAL_ERR_OUT_OF_MEMORY (ctx) for its row buffers. */
 imbal_status imbal_loss_cpu_softmax(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan);
@@ -111,6 +115,18 @@ static inline float imbal_logf_pos(float x) {
     y = y * z + 1.0f / 3.0f;
     y = y * z + 1.0f;
     return k * 0.693145752f + (k * 1.42860677e-6f + 2.0f * s * y);
+}
+
+/* log S of a softmax row, S = S_other + e_y with e_y = exp(z_y - max) <= 1, branch-free so that
+ * the narrow-row pass computes it in vector lanes. When the target is the maximum (e_y = 1),
+ * log S = log1p(S_other): the series keeps p_y -> 1 accurate while S_other <= 1, and above 1
+ * log(1 + S_other) loses nothing. A NaN sum (a NaN logit in the row) stays NaN. */
+static inline float imbal_softmax_log_s(float ey, float so, float sum) {
+    float small = imbal_loss_select(so <= 1.0f, so, 0.0f);
+    float lp = imbal_loss_select(so <= 1.0f, imbal_log1pf_unit(small), imbal_logf_pos(1.0f + so));
+    float lg = imbal_logf_pos(imbal_loss_select(sum > 0.0f, sum, 1.0f));
+    float r = imbal_loss_select(ey == 1.0f, lp, lg);
+    return imbal_loss_select(sum == sum, r, sum);
 }
 
 static inline float imbal_loss_load(imbal_dtype dtype, const void *base, int64_t i) {

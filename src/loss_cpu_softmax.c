@@ -57,21 +57,29 @@ __attribute__((always_inline)) static inline float row_max(const float *restrict
     return m;
 }
 
-/* sum_j v_j in 16 lanes (a fixed order, so the same for every clone and thread count), then the
- * lanes pairwise and the tail. A single running sum would be a chain of dependent adds, one per
- * class, which is what bounded this pass before. */
-__attribute__((always_inline)) static inline float row_sum(const float *restrict v, int64_t c) {
+/* sum_j v_j over j != skip in 16 lanes (a fixed order, so the same for every clone and thread
+ * count), then the lanes pairwise and the tail. A single running sum would be a chain of
+ * dependent adds, one per class, which is what bounded this pass before. The skipped entry is
+ * selected away in registers: zeroing it in memory first made the next 64-byte load wait for the
+ * 4-byte store (a failed store-to-load forward). */
+__attribute__((always_inline)) static inline float row_sum_except(const float *restrict v,
+                                                                  int64_t c, int64_t skip) {
     float lane[16] = {0};
     int64_t j = 0;
-    for (; j + 16 <= c; j += 16)
+    for (; j + 16 <= c; j += 16) {
+        const int sk = skip >= j && skip < j + 16 ? (int)(skip - j) : -1;
         for (int k = 0; k < 16; ++k)
-            lane[k] += v[j + k];
-    for (int w = 8; w >= 1; w /= 2)
-        for (int k = 0; k < w; ++k)
-            lane[k] += lane[k + w];
-    float s = lane[0];
+            lane[k] += imbal_loss_select(k == sk, 0.0f, v[j + k]);
+    }
+    for (int k = 0; k < 8; ++k)
+        lane[k] += lane[k + 8];
+    for (int k = 0; k < 4; ++k)
+        lane[k] += lane[k + 4];
+    for (int k = 0; k < 2; ++k)
+        lane[k] += lane[k + 2];
+    float s = lane[0] + lane[1];
     for (; j < c; ++j)
-        s += v[j];
+        s += imbal_loss_select(j == skip, 0.0f, v[j]);
     return s;
 }
 
@@ -124,12 +132,9 @@ __attribute__((always_inline)) static inline void softmax_row(const imbal_loss_c
         e[j] = imbal_expf_nonpos(z[j] - m);
     /* S_other = sum over j != y, summed directly so u = 1 - p_y keeps its precision. */
     float ey = e[y];
-    e[y] = 0.0f;
-    float so = row_sum(e, c);
-    e[y] = ey;
+    float so = row_sum_except(e, c, y);
     float sum = so + ey;
-    /* log S: when the target is the maximum, e_y = 1 and log1p keeps p_y -> 1 accurate. */
-    float log_s = ey == 1.0f ? log1pf(so) : logf(sum);
+    float log_s = imbal_softmax_log_s(ey, so, sum);
     float logp = (zy - m) - log_s;
     const float *cw = job->class_weights;
     float wy = cw ? cw[y] : 1.0f;
@@ -187,21 +192,183 @@ IMBAL_LOSS_CLONES static void softmax_rows(const imbal_loss_cpu_plan *plan, int6
         softmax_row(plan, i, s);
 }
 
+/* ---- narrow rows: 16 rows in the vector lanes ---------------------------------------------- */
+
+/* With C < 16 the class loops of softmax_row have no full 16-wide step and run scalar, so ce at
+ * 65536 x 10 took ~50 ns a row. Here a block of 16 rows is transposed into zt[class][row] and
+ * every step runs across the rows, one vector per class. The operations per row are those of
+ * softmax_row in the same order (for C < 16, row_max and row_sum_except are left-to-right loops
+ * starting from -inf and 0, and 0 + v, v + 0 are exact), so both give the same bits
+ * (tests/test_loss.c compares them). Only the focal factor for gamma other than 0, 1, 2 (libm's
+ * expf/logf) stays per lane. */
+#define LANES 16
+
+/* Rows [i0, i0 + cnt), cnt <= 16. */
+__attribute__((always_inline)) static inline void
+softmax_lanes_block(const imbal_loss_cpu_plan *plan, int64_t i0, int cnt) {
+    const imbal_loss_job *job = plan->job;
+    const imbal_loss_params *p = &job->p;
+    const int c = (int)job->c;
+    const float *cw = job->class_weights, *off = plan->offset, *mg = plan->margin;
+    float zt[LANES][LANES], e[LANES][LANES];
+    float m[LANES], zy[LANES], ey[LANES], so[LANES], sum[LANES], log_s[LANES], logp[LANES];
+    float wy[LANES], sw[LANES], base[LANES], mod[LANES], fgrad[LANES];
+    int y[LANES], ign[LANES], row[LANES];
+    for (int l = 0; l < LANES; ++l) {
+        /* Lanes past the last row repeat it and are never stored; ignored rows compute class 0
+         * and are zeroed at the end. */
+        row[l] = l < cnt ? l : cnt - 1;
+        int64_t t = imbal_loss_target(job, i0 + row[l]);
+        ign[l] = t == p->ignore_index;
+        y[l] = ign[l] ? 0 : (int)t;
+    }
+    if (job->dtype == IMBAL_F32) {
+        /* 32-bit offsets within the block (16 c floats), so the load is one gather per class. */
+        const float *src = (const float *)job->logits + i0 * c;
+        int at[LANES];
+        for (int l = 0; l < LANES; ++l)
+            at[l] = row[l] * c;
+        for (int j = 0; j < c; ++j)
+#pragma omp simd
+            for (int l = 0; l < LANES; ++l)
+                zt[j][l] = src[at[l] + j];
+    } else {
+        for (int l = 0; l < LANES; ++l)
+            for (int j = 0; j < c; ++j)
+                zt[j][l] = imbal_loss_load(job->dtype, job->logits, (i0 + row[l]) * c + j);
+    }
+    const float zscale = mg ? p->ldam_scale : 1.0f;
+    if (off) {
+        for (int j = 0; j < c; ++j)
+#pragma omp simd
+            for (int l = 0; l < LANES; ++l)
+                zt[j][l] += off[j];
+    } else if (mg) {
+        for (int j = 0; j < c; ++j)
+#pragma omp simd
+            for (int l = 0; l < LANES; ++l)
+                zt[j][l] = (zt[j][l] - imbal_loss_select(j == y[l], mg[j], 0.0f)) * zscale;
+    }
+#pragma omp simd
+    for (int l = 0; l < LANES; ++l)
+        m[l] = -INFINITY, zy[l] = 0.0f, so[l] = 0.0f, ey[l] = 0.0f;
+    for (int j = 0; j < c; ++j)
+#pragma omp simd
+        for (int l = 0; l < LANES; ++l) {
+            m[l] = imbal_loss_select(zt[j][l] > m[l], zt[j][l], m[l]);
+            zy[l] = imbal_loss_select(j == y[l], zt[j][l], zy[l]);
+        }
+#pragma omp simd
+    for (int l = 0; l < LANES; ++l)
+        m[l] = imbal_loss_select(isnan(zy[l]), NAN, m[l]);
+    for (int j = 0; j < c; ++j)
+#pragma omp simd
+        for (int l = 0; l < LANES; ++l) {
+            float v = imbal_expf_nonpos(zt[j][l] - m[l]);
+            e[j][l] = v;
+            ey[l] = imbal_loss_select(j == y[l], v, ey[l]);
+            so[l] += imbal_loss_select(j == y[l], 0.0f, v);
+        }
+    const float eps = p->label_smoothing, inv_c = 1.0f / (float)c;
+    for (int l = 0; l < LANES; ++l) {
+        wy[l] = cw ? cw[y[l]] : 1.0f;
+        sw[l] = job->sample_weights ? job->sample_weights[i0 + row[l]] : 1.0f;
+    }
+#pragma omp simd
+    for (int l = 0; l < LANES; ++l) {
+        sum[l] = so[l] + ey[l];
+        log_s[l] = imbal_softmax_log_s(ey[l], so[l], sum[l]);
+        logp[l] = (zy[l] - m[l]) - log_s[l];
+        base[l] = wy[l] * -logp[l];
+        mod[l] = 1.0f, fgrad[l] = 1.0f;
+    }
+    if (eps > 0.0f) {
+        float acc[LANES];
+#pragma omp simd
+        for (int l = 0; l < LANES; ++l)
+            acc[l] = 0.0f;
+        for (int j = 0; j < c; ++j)
+#pragma omp simd
+            for (int l = 0; l < LANES; ++l)
+                acc[l] += cw ? cw[j] * (zt[j][l] - m[l]) : zt[j][l] - m[l];
+#pragma omp simd
+        for (int l = 0; l < LANES; ++l) {
+            float smooth = plan->class_weight_sum * log_s[l] - acc[l];
+            base[l] = (1.0f - eps) * base[l] + eps * inv_c * smooth;
+        }
+    }
+    if (p->kind == IMBAL_LOSS_FOCAL && p->gamma != 0.0f) {
+        for (int l = 0; l < LANES; ++l) {
+            focal_factors(p->gamma, so[l] / sum[l], logp[l], ey[l] / sum[l], &mod[l], &fgrad[l]);
+            base[l] = mod[l] * base[l];
+        }
+    }
+    for (int l = 0; l < cnt; ++l) {
+        float loss = ign[l] ? 0.0f : sw[l] * base[l];
+        plan->row_loss[i0 + l] = (double)loss;
+        if (job->per_sample) job->per_sample[i0 + l] = loss;
+    }
+    if (!job->dlogits) return;
+    float a[LANES], bs[LANES], ayc[LANES];
+    const float es = eps * inv_c;
+#pragma omp simd
+    for (int l = 0; l < LANES; ++l) {
+        float coef = sw[l] * plan->grad_coef * zscale;
+        float inv_sum = 1.0f / sum[l];
+        float ay = (1.0f - eps) * wy[l] * fgrad[l];
+        a[l] = (ay + es * plan->class_weight_sum) * coef * inv_sum;
+        bs[l] = es * coef;
+        ayc[l] = ay * coef;
+    }
+    for (int j = 0; j < c; ++j)
+#pragma omp simd
+        for (int l = 0; l < LANES; ++l) {
+            float g = eps > 0.0f && cw ? a[l] * e[j][l] - bs[l] * cw[j] : a[l] * e[j][l] - bs[l];
+            g = imbal_loss_select(j == y[l], g - ayc[l], g);
+            e[j][l] = imbal_loss_select(ign[l], 0.0f, g);
+        }
+    if (job->dtype == IMBAL_F32 && cnt == LANES) {
+        float *out = (float *)job->dlogits + i0 * c;
+        for (int j = 0; j < c; ++j)
+#pragma omp simd
+            for (int l = 0; l < LANES; ++l)
+                out[l * c + j] = e[j][l];
+    } else {
+        for (int l = 0; l < cnt; ++l) {
+            float r[LANES];
+            for (int j = 0; j < c; ++j)
+                r[j] = e[j][l];
+            imbal_loss_store_row(job->dtype, job->dlogits, i0 + l, c, r);
+        }
+    }
+}
+
+/* Rows [begin, end) of a job with C < 16, 16 at a time, in the clone for this machine. */
+IMBAL_LOSS_CLONES static void softmax_lanes(const imbal_loss_cpu_plan *plan, int64_t begin,
+                                            int64_t end) {
+    for (int64_t i = begin; i < end; i += LANES)
+        softmax_lanes_block(plan, i, end - i < LANES ? (int)(end - i) : LANES);
+}
+
 imbal_status imbal_loss_cpu_softmax(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan) {
     const imbal_loss_job *job = plan->job;
+    const int narrow = plan->narrow && job->c < LANES;
     int failed = 0;
 #pragma omp parallel num_threads(plan->threads) reduction(| : failed)
     {
-        row_scratch s;
-        s.z = malloc((size_t)job->c * 2 * sizeof(float));
+        row_scratch s = {0};
+        if (!narrow) s.z = malloc((size_t)job->c * 2 * sizeof(float));
         s.e = s.z ? s.z + job->c : NULL;
-        if (!s.z) failed = 1;
+        if (!narrow && !s.z) failed = 1;
         /* Blocks of rows, so the clone dispatch is paid once per block; every row's result is
          * independent of the blocking and of the thread count. */
         const int64_t block = 64, nb = (job->n + block - 1) / block;
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < nb; ++b)
-            if (s.z)
+            if (narrow)
+                softmax_lanes(plan, b * block,
+                              b * block + block < job->n ? b * block + block : job->n);
+            else if (s.z)
                 softmax_rows(plan, b * block,
                              b * block + block < job->n ? b * block + block : job->n, &s);
         free(s.z);

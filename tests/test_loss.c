@@ -654,3 +654,119 @@ Test(loss_math, log_helpers_accuracy) {
     cr_expect_eq(imbal_loss_select(1, 2.0f, 3.0f), 2.0f);
     cr_expect_eq(imbal_loss_select(0, 2.0f, 3.0f), 3.0f);
 }
+
+/* log S of the softmax rows: log(S) within 3 ulp for S in [1, 1e6] when the target is not the
+ * maximum, log1p(S_other) within 3 ulp (absolutely tiny near 0) when it is; NaN kept. */
+Test(loss_math, softmax_log_s_accuracy) {
+    int64_t worst1 = 0, worst2 = 0;
+    for (int64_t k = 0; k <= 1000000; ++k) {
+        float sum = (float)exp(13.8 * (double)k / 1000000.0);
+        int64_t d = ulp_distance(imbal_softmax_log_s(0.5f, sum - 0.5f, sum), (float)log(sum));
+        if (d > worst1) worst1 = d;
+        float so = (float)(exp(13.8 * (double)k / 1000000.0) - 1.0);
+        float got = imbal_softmax_log_s(1.0f, so, so + 1.0f), want = (float)log1p((double)so);
+        d = ulp_distance(got, want);
+        if (fabs((double)want) < 1e-6) d = fabs(got - want) < 1e-12 ? 0 : d;
+        if (d > worst2) worst2 = d;
+    }
+    cr_expect_leq(worst1, 3, "log worst %lld ulp", (long long)worst1);
+    cr_expect_leq(worst2, 3, "log1p worst %lld ulp", (long long)worst2);
+    cr_expect_eq(imbal_softmax_log_s(1.0f, 0.0f, 1.0f), 0.0f);
+    cr_expect(isnan(imbal_softmax_log_s(NAN, NAN, NAN)));
+}
+
+/* The narrow-row pass (C < 16: 16 rows in vector lanes) against row by row: the same bits for
+ * the loss, the per-sample losses and dlogits, for every softmax kind, C from 1 to 15, a row
+ * count that leaves a part block, ignored rows, class and sample weights, label smoothing, focal
+ * gammas, -inf and huge logits, f32/bf16/f16, and dlogits written over the logits. */
+Test(loss_cpu, narrow_rows_match_row_by_row) {
+    imbal_ctx *ctx = tu_ctx();
+    const imbal_loss_kind kinds[] = {IMBAL_LOSS_CE, IMBAL_LOSS_FOCAL, IMBAL_LOSS_BALANCED_SOFTMAX,
+                                     IMBAL_LOSS_LDAM};
+    const int cs[] = {1, 2, 3, 10, 15};
+    const imbal_dtype dts[] = {IMBAL_F32, IMBAL_BF16, IMBAL_F16};
+    const float gammas[] = {0.0f, 0.5f, 2.0f, 3.0f};
+    const int64_t n = 37;
+    uint32_t seed = 99;
+    int cases = 0;
+    for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ++ki)
+        for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ++ci)
+            for (size_t di = 0; di < sizeof dts / sizeof dts[0]; ++di)
+                for (int variant = 0; variant < 4; ++variant) {
+                    const int64_t c = cs[ci];
+                    const imbal_dtype dt = dts[di];
+                    const size_t esz = dt == IMBAL_F32 ? 4 : 2;
+                    float *xf = malloc((size_t)(n * c) * sizeof *xf);
+                    void *x = malloc((size_t)(n * c) * esz), *x2 = malloc((size_t)(n * c) * esz);
+                    int64_t *tg = malloc((size_t)n * sizeof *tg);
+                    float cw[16], counts[16], *sw = malloc((size_t)n * sizeof *sw);
+                    for (int64_t i = 0; i < n * c; ++i) {
+                        xf[i] = 6.0f * frand(&seed);
+                        if (i % 29 == 3) xf[i] = -INFINITY;
+                        if (i % 31 == 5) xf[i] = 1e4f;
+                    }
+                    for (int64_t i = 0; i < n; ++i) {
+                        tg[i] = (int64_t)((frand(&seed) * 0.5f + 0.5f) * (float)c) % c;
+                        if (i % 7 == 2) tg[i] = -100;
+                        sw[i] = 0.5f + frand(&seed) * 0.25f;
+                        /* keep the target finite so the loss is */
+                        if (tg[i] >= 0 && !isfinite(xf[i * c + tg[i]])) xf[i * c + tg[i]] = 0.5f;
+                    }
+                    for (int64_t j = 0; j < c; ++j)
+                        cw[j] = 0.25f + (float)j * 0.1f, counts[j] = (float)(100 >> (j % 7));
+                    for (int64_t i = 0; i < n * c; ++i) {
+                        if (dt == IMBAL_F32)
+                            ((float *)x)[i] = xf[i];
+                        else if (dt == IMBAL_BF16)
+                            ((uint16_t *)x)[i] = imbal_f32_to_bf16(xf[i]);
+                        else
+                            ((uint16_t *)x)[i] = imbal_f32_to_f16(xf[i]);
+                    }
+                    memcpy(x2, x, (size_t)(n * c) * esz);
+                    imbal_loss_job job[2];
+                    float loss[2], *ps[2];
+                    void *dl[2];
+                    for (int path = 0; path < 2; ++path) {
+                        imbal_loss_job *jb = &job[path];
+                        memset(jb, 0, sizeof *jb);
+                        imbal_loss_params_default(&jb->p, kinds[ki]);
+                        jb->p.gamma = gammas[variant];
+                        jb->p.reduction =
+                            variant == 3 ? IMBAL_REDUCTION_NONE : IMBAL_REDUCTION_MEAN;
+                        if (variant == 1 && kinds[ki] != IMBAL_LOSS_FOCAL)
+                            jb->p.label_smoothing = 0.1f;
+                        jb->n = n, jb->c = c, jb->dtype = dt;
+                        jb->logits = path ? x2 : x;
+                        jb->targets = tg, jb->target_dtype = IMBAL_I64;
+                        jb->class_weights = variant >= 1 ? cw : NULL;
+                        jb->sample_weights = variant >= 2 ? sw : NULL;
+                        jb->class_counts =
+                            kinds[ki] == IMBAL_LOSS_BALANCED_SOFTMAX || kinds[ki] == IMBAL_LOSS_LDAM
+                                ? counts
+                                : NULL;
+                        jb->loss = &loss[path];
+                        ps[path] = calloc((size_t)n, sizeof(float));
+                        jb->per_sample = ps[path];
+                        /* variant 2: dlogits over the logits (in place) */
+                        dl[path] = variant == 2 ? (path ? x2 : x) : calloc((size_t)(n * c), esz);
+                        jb->dlogits = dl[path];
+                        cr_assert_eq(imbal_loss_cpu_path(ctx, jb, path == 0), IMBAL_OK, "%s",
+                                     imbal_ctx_error(ctx));
+                    }
+                    cr_assert(memcmp(&loss[0], &loss[1], sizeof loss[0]) == 0 ||
+                                  (isnan(loss[0]) && isnan(loss[1])),
+                              "kind %d C %lld dtype %d variant %d: loss %.9g vs %.9g", (int)ki,
+                              (long long)c, (int)di, variant, (double)loss[0], (double)loss[1]);
+                    cr_assert(memcmp(ps[0], ps[1], (size_t)n * sizeof(float)) == 0,
+                              "kind %d C %lld dtype %d variant %d: per-sample losses differ",
+                              (int)ki, (long long)c, (int)di, variant);
+                    cr_assert(memcmp(dl[0], dl[1], (size_t)(n * c) * esz) == 0,
+                              "kind %d C %lld dtype %d variant %d: dlogits differ", (int)ki,
+                              (long long)c, (int)di, variant);
+                    if (variant != 2) free(dl[0]), free(dl[1]);
+                    free(ps[0]), free(ps[1]), free(xf), free(x), free(x2), free(tg), free(sw);
+                    ++cases;
+                }
+    cr_expect_eq(cases, 4 * 5 * 3 * 4);
+    imbal_ctx_destroy(ctx);
+}
