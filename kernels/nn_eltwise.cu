@@ -29,10 +29,12 @@ int aligned16(const void *p) {
 }
 
 /* op 0: relu y = max(x, 0) (a = x); op 1: relu backward dx = y > 0 ? dy : 0 (a = y, b = dy);
- * op 2: y = a + b. fmaxf(NaN, 0) would give 0: a NaN input stays NaN, as torch.relu does. */
+ * op 2: y = a + b; op 3: y = a (a dtype conversion: the store rounds to y's dtype).
+ * fmaxf(NaN, 0) would give 0: a NaN input stays NaN, as torch.relu does. */
 __device__ __forceinline__ float apply(int op, float a, float b) {
     if (op == 0) return a > 0.0f ? a : (a != a ? a : 0.0f);
     if (op == 1) return a > 0.0f ? b : 0.0f;
+    if (op == 3) return a;
     return a + b;
 }
 
@@ -125,6 +127,11 @@ extern "C" imbal_status imbal_nn_cuda_relu_backward(imbal_ctx *ctx, const imbal_
 extern "C" imbal_status imbal_nn_cuda_add(imbal_ctx *ctx, const imbal_tensor *a,
                                           const imbal_tensor *b, imbal_tensor *y) {
     return eltwise(ctx, 2, a, b, y);
+}
+
+extern "C" imbal_status imbal_nn_cuda_cast(imbal_ctx *ctx, const imbal_tensor *src,
+                                           imbal_tensor *dst) {
+    return eltwise(ctx, 3, src, NULL, dst);
 }
 
 extern "C" imbal_status imbal_nn_cuda_avgpool_forward(imbal_ctx *ctx, const imbal_tensor *x,

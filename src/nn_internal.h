@@ -19,6 +19,9 @@ struct imbal_conv_plan {
     void *cuda;        /* CUDA: the cuDNN plans and workspace (kernels/nn_conv_cudnn.cu) */
 };
 
+/* src -> dst, same shape and device, converting the dtype (src/nn_layers.c). */
+imbal_status imbal_nn_cast(imbal_ctx *ctx, const imbal_tensor *src, imbal_tensor *dst);
+
 #ifdef IMBAL_WITH_CUDA
 /* Convolution through the cuDNN graph (backend) API: plan->device/shape/dtype are set; fills
  * plan->cuda. destroy frees it (NULL-safe). */
@@ -57,6 +60,8 @@ imbal_status imbal_nn_cuda_relu_backward(imbal_ctx *ctx, const imbal_tensor *y,
                                          const imbal_tensor *dy, imbal_tensor *dx);
 imbal_status imbal_nn_cuda_add(imbal_ctx *ctx, const imbal_tensor *a, const imbal_tensor *b,
                                imbal_tensor *y);
+/* dst = src converted (f32 <-> bf16), element by element. */
+imbal_status imbal_nn_cuda_cast(imbal_ctx *ctx, const imbal_tensor *src, imbal_tensor *dst);
 imbal_status imbal_nn_cuda_avgpool_forward(imbal_ctx *ctx, const imbal_tensor *x, imbal_tensor *y);
 imbal_status imbal_nn_cuda_avgpool_backward(imbal_ctx *ctx, const imbal_tensor *dy,
                                             imbal_tensor *dx);

@@ -149,7 +149,7 @@ imbal_status imbal_batchnorm_backward(imbal_ctx *ctx, imbal_device device, const
 imbal_status imbal_relu_forward(imbal_ctx *ctx, imbal_device device, const imbal_tensor *x,
                                 imbal_tensor *y) {
     const char *fn = "imbal_relu_forward";
-    TRY(check_first(ctx, fn, "x", x, device, 0, -1));
+    TRY(check_first(ctx, fn, "x", x, device, 1, -1));
     TRY(check_like(ctx, fn, "y", y, device, x));
     if (device.kind == IMBAL_DEVICE_CPU) {
         imbal_nn_cpu_relu_forward(ctx, x, y);
@@ -162,7 +162,7 @@ imbal_status imbal_relu_forward(imbal_ctx *ctx, imbal_device device, const imbal
 imbal_status imbal_relu_backward(imbal_ctx *ctx, imbal_device device, const imbal_tensor *y,
                                  const imbal_tensor *dy, imbal_tensor *dx) {
     const char *fn = "imbal_relu_backward";
-    TRY(check_first(ctx, fn, "y", y, device, 0, -1));
+    TRY(check_first(ctx, fn, "y", y, device, 1, -1));
     TRY(check_like(ctx, fn, "dy", dy, device, y));
     TRY(check_like(ctx, fn, "dx", dx, device, y));
     if (device.kind == IMBAL_DEVICE_CPU) {
@@ -176,7 +176,7 @@ imbal_status imbal_relu_backward(imbal_ctx *ctx, imbal_device device, const imba
 imbal_status imbal_add(imbal_ctx *ctx, imbal_device device, const imbal_tensor *a,
                        const imbal_tensor *b, imbal_tensor *y) {
     const char *fn = "imbal_add";
-    TRY(check_first(ctx, fn, "a", a, device, 0, -1));
+    TRY(check_first(ctx, fn, "a", a, device, 1, -1));
     TRY(check_like(ctx, fn, "b", b, device, a));
     TRY(check_like(ctx, fn, "y", y, device, a));
     if (device.kind == IMBAL_DEVICE_CPU) {
@@ -189,14 +189,29 @@ imbal_status imbal_add(imbal_ctx *ctx, imbal_device device, const imbal_tensor *
 
 /* ---- pooling and the head ------------------------------------------------------------------ */
 
+/* The dtype the pooled side (y forward, dy backward) must have: f32 when it is f32, else the
+ * activation's (so a mismatch is reported against the activation's dtype). */
+static imbal_dtype pool_dtype(const imbal_tensor *pooled, const imbal_tensor *act) {
+    return pooled && pooled->dtype == IMBAL_F32 ? IMBAL_F32 : act->dtype;
+}
+
+/* Converts src into dst (same shape and device; f32 <-> bf16 on CUDA, any pair of float dtypes
+ * on the CPU). Internal: the bf16 backbone's weight and input copies. */
+imbal_status imbal_nn_cast(imbal_ctx *ctx, const imbal_tensor *src, imbal_tensor *dst) {
+    if (src->device.kind == IMBAL_DEVICE_CPU) return imbal_tensor_cast(ctx, dst, src);
+    TRY(cuda_or_fail(ctx, "imbal_nn_cast"));
+    return NN_CUDA(imbal_nn_cuda_cast(ctx, src, dst));
+}
+
 imbal_status imbal_avgpool_forward(imbal_ctx *ctx, imbal_device device, const imbal_tensor *x,
                                    imbal_tensor *y) {
     const char *fn = "imbal_avgpool_forward";
-    TRY(check_first(ctx, fn, "x", x, device, 0, 4));
+    TRY(check_first(ctx, fn, "x", x, device, 1, 4));
     if (x->shape[2] * x->shape[3] < 1)
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "%s: x has H*W = 0", fn);
     int64_t want[2] = {x->shape[0], x->shape[1]};
-    TRY(imbal_nn_check_tensor(ctx, fn, "y", y, device, x->dtype, 2, want));
+    /* y: f32, or x's dtype (a bf16 backbone feeds an f32 head) */
+    TRY(imbal_nn_check_tensor(ctx, fn, "y", y, device, pool_dtype(y, x), 2, want));
     if (device.kind == IMBAL_DEVICE_CPU) {
         imbal_nn_cpu_avgpool_forward(ctx, x, y);
         return IMBAL_OK;
@@ -208,11 +223,11 @@ imbal_status imbal_avgpool_forward(imbal_ctx *ctx, imbal_device device, const im
 imbal_status imbal_avgpool_backward(imbal_ctx *ctx, imbal_device device, const imbal_tensor *dy,
                                     imbal_tensor *dx) {
     const char *fn = "imbal_avgpool_backward";
-    TRY(check_first(ctx, fn, "dx", dx, device, 0, 4));
+    TRY(check_first(ctx, fn, "dx", dx, device, 1, 4));
     if (dx->shape[2] * dx->shape[3] < 1)
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "%s: dx has H*W = 0", fn);
     int64_t want[2] = {dx->shape[0], dx->shape[1]};
-    TRY(imbal_nn_check_tensor(ctx, fn, "dy", dy, device, dx->dtype, 2, want));
+    TRY(imbal_nn_check_tensor(ctx, fn, "dy", dy, device, pool_dtype(dy, dx), 2, want));
     if (device.kind == IMBAL_DEVICE_CPU) {
         imbal_nn_cpu_avgpool_backward(ctx, dy, dx);
         return IMBAL_OK;

@@ -19,6 +19,7 @@
 #include "imbal/imbal.h"
 #include "imbal/nn.h"
 #include "imbal/philox.h"
+#include "nn_internal.h"
 #include "test_util.h"
 
 #define SEED UINT64_C(0x4E4E435544)
@@ -235,6 +236,65 @@ Test(nn_gpu, avgpool_matches_cpu) {
     expect_close(ctx, "avgpool backward", &rdx, &gdx, 1e-6);
     imbal_tensor ts[8] = {x, dy, ry, rdx, gx, gdy, gy, gdx};
     free_all(ts, 8);
+    imbal_ctx_destroy(ctx);
+}
+
+/* The bf16 backbone's element-wise ops, pooling and dtype casts: relu, its backward and add on
+ * bf16 tensors against the CPU on the bf16-rounded inputs (relu exactly; add within one bf16
+ * rounding), the pool from bf16 activations into f32 and its gradient back into bf16, and the
+ * f32 <-> bf16 cast against the host's rounding (exactly). */
+Test(nn_gpu, bf16_eltwise_pool_and_cast) {
+    imbal_ctx *ctx = gpu_ctx();
+    const int64_t n = 4099, shape[1] = {n};
+    imbal_tensor a = host_rand(ctx, 1, shape, 11, -2.0f, 2.0f),
+                 b = host_rand(ctx, 1, shape, 12, -2.0f, 2.0f);
+    imbal_tensor a16 = bf16_rounded(ctx, &a), b16 = bf16_rounded(ctx, &b);
+    imbal_tensor ry = host_new(ctx, 1, shape), rd = host_new(ctx, 1, shape),
+                 rs = host_new(ctx, 1, shape);
+    OK(ctx, imbal_relu_forward(ctx, CPU, &a16, &ry));
+    OK(ctx, imbal_relu_backward(ctx, CPU, &ry, &b16, &rd));
+    OK(ctx, imbal_add(ctx, CPU, &a16, &b16, &rs));
+    imbal_tensor rs16 = bf16_rounded(ctx, &rs);
+    imbal_tensor ga = new_on(ctx, 1, shape, GPU, IMBAL_BF16),
+                 gb = new_on(ctx, 1, shape, GPU, IMBAL_BF16);
+    imbal_tensor fa = on_device(ctx, &a, GPU, IMBAL_F32), fb = on_device(ctx, &b, GPU, IMBAL_F32);
+    OK(ctx, imbal_nn_cast(ctx, &fa, &ga)); /* the cast under test */
+    OK(ctx, imbal_nn_cast(ctx, &fb, &gb));
+    expect_close(ctx, "cast f32 -> bf16", &a16, &ga, 0.0);
+    imbal_tensor back = new_on(ctx, 1, shape, GPU, IMBAL_F32);
+    OK(ctx, imbal_nn_cast(ctx, &ga, &back));
+    expect_close(ctx, "cast bf16 -> f32", &a16, &back, 0.0);
+    imbal_tensor gy = new_on(ctx, 1, shape, GPU, IMBAL_BF16),
+                 gd = new_on(ctx, 1, shape, GPU, IMBAL_BF16),
+                 gs = new_on(ctx, 1, shape, GPU, IMBAL_BF16);
+    OK(ctx, imbal_relu_forward(ctx, GPU, &ga, &gy));
+    OK(ctx, imbal_relu_backward(ctx, GPU, &gy, &gb, &gd));
+    OK(ctx, imbal_add(ctx, GPU, &ga, &gb, &gs));
+    expect_close(ctx, "bf16 relu forward", &ry, &gy, 0.0);
+    expect_close(ctx, "bf16 relu backward", &rd, &gd, 0.0);
+    expect_close(ctx, "bf16 add", &rs16, &gs, 4e-3);
+    /* pool: bf16 [N,C,H,W] -> f32 [N,C]; gradient f32 [N,C] -> bf16 [N,C,H,W] */
+    const int64_t xs[4] = {6, 8, 5, 7}, ys[2] = {6, 8};
+    imbal_tensor x = host_rand(ctx, 4, xs, 13, -2.0f, 2.0f),
+                 dy = host_rand(ctx, 2, ys, 14, -1.0f, 1.0f);
+    imbal_tensor x16 = bf16_rounded(ctx, &x);
+    imbal_tensor rpy = host_new(ctx, 2, ys), rpdx = host_new(ctx, 4, xs);
+    OK(ctx, imbal_avgpool_forward(ctx, CPU, &x16, &rpy));
+    OK(ctx, imbal_avgpool_backward(ctx, CPU, &dy, &rpdx));
+    imbal_tensor gx = on_device(ctx, &x, GPU, IMBAL_BF16),
+                 gdy = on_device(ctx, &dy, GPU, IMBAL_F32);
+    imbal_tensor gpy = new_on(ctx, 2, ys, GPU, IMBAL_F32),
+                 gpdx = new_on(ctx, 4, xs, GPU, IMBAL_BF16);
+    OK(ctx, imbal_avgpool_forward(ctx, GPU, &gx, &gpy));
+    OK(ctx, imbal_avgpool_backward(ctx, GPU, &gdy, &gpdx));
+    expect_close(ctx, "avgpool bf16 -> f32", &rpy, &gpy, 1e-5);
+    expect_close(ctx, "avgpool backward f32 -> bf16", &rpdx, &gpdx, 4e-3);
+    /* a bf16 pool output is refused where the input is f32 */
+    imbal_tensor fx = on_device(ctx, &x, GPU, IMBAL_F32), by = new_on(ctx, 2, ys, GPU, IMBAL_BF16);
+    cr_expect_eq(imbal_avgpool_forward(ctx, GPU, &fx, &by), IMBAL_ERR_INVALID_ARGUMENT);
+    imbal_tensor ts[] = {a,  b,  a16, b16, ry,  rd,  rs,   rs16, ga,  gb,  fa,   fb, back, gy,
+                         gd, gs, x,   dy,  x16, rpy, rpdx, gx,   gdy, gpy, gpdx, fx, by};
+    free_all(ts, (int)(sizeof ts / sizeof ts[0]));
     imbal_ctx_destroy(ctx);
 }
 

@@ -92,7 +92,8 @@ IMBAL_API imbal_status imbal_batchnorm_backward(imbal_ctx *ctx, imbal_device dev
 
 /* ---- element-wise -------------------------------------------------------------------------- */
 
-/* y = max(x, 0); y may be x (in place). Any shape. */
+/* y = max(x, 0); y may be x (in place). Any shape. On CUDA the element-wise ops also take bf16
+ * (every tensor of a call the same dtype; f32 arithmetic). */
 IMBAL_API imbal_status imbal_relu_forward(imbal_ctx *ctx, imbal_device device,
                                           const imbal_tensor *x, imbal_tensor *y);
 /* dx = dy where y > 0, else 0, from the forward's OUTPUT y; dx may be dy (in place). */
@@ -105,7 +106,8 @@ IMBAL_API imbal_status imbal_add(imbal_ctx *ctx, imbal_device device, const imba
 
 /* ---- pooling and the head ------------------------------------------------------------------ */
 
-/* Global average pool: x [N,C,H,W] -> y [N,C], y = mean over H*W. */
+/* Global average pool: x [N,C,H,W] -> y [N,C], y = mean over H*W. On CUDA x may be bf16, with y
+ * bf16 or f32 (a bf16 backbone feeding the f32 head); backward likewise: dx bf16, dy bf16 or f32. */
 IMBAL_API imbal_status imbal_avgpool_forward(imbal_ctx *ctx, imbal_device device,
                                              const imbal_tensor *x, imbal_tensor *y);
 /* dx [N,C,H,W] = dy[n,c] / (H*W) everywhere. */
