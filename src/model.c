@@ -23,6 +23,7 @@ void imbal_model_config_default(imbal_model_config *cfg, int num_classes) {
     cfg->width_px = 32;
     cfg->bn_momentum = 0.1f;
     cfg->bn_eps = 1e-5f;
+    cfg->dtype = IMBAL_F32;
 }
 
 static const struct {
@@ -77,6 +78,9 @@ static imbal_status config_check(imbal_ctx *ctx, const imbal_model_config *c, in
     if (max_batch < 1)
         return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "model: max_batch %d must be >= 1",
                           max_batch);
+    if (c->dtype != IMBAL_F32 && c->dtype != IMBAL_BF16)
+        return imbal_fail(ctx, IMBAL_ERR_INVALID_ARGUMENT, "model: dtype %s is not f32 or bf16",
+                          imbal_dtype_name(c->dtype));
     return IMBAL_OK;
 }
 
@@ -89,14 +93,20 @@ imbal_tensor imbal_model_batch_view(const imbal_tensor *t, int n) {
 
 /* ---- allocation helpers -------------------------------------------------------------------- */
 
-static imbal_status alloc_t(imbal_ctx *ctx, imbal_model *m, imbal_tensor *t, int ndim, int64_t d0,
-                            int64_t d1, int64_t d2, int64_t d3) {
+/* An f32 tensor (alloc_t) or one of the given dtype (alloc_dt) on the model's device. */
+static imbal_status alloc_dt(imbal_ctx *ctx, imbal_model *m, imbal_tensor *t, imbal_dtype dtype,
+                             int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
     int64_t shape[4] = {d0, d1, d2, d3};
-    imbal_status st = imbal_tensor_alloc(ctx, t, IMBAL_F32, ndim, shape, m->device);
+    imbal_status st = imbal_tensor_alloc(ctx, t, dtype, ndim, shape, m->device);
     if (st == IMBAL_ERR_DEVICE_OUT_OF_MEMORY || st == IMBAL_ERR_OUT_OF_MEMORY)
         return imbal_fail(ctx, st, "model: out of memory for batch size %d (%s)", m->max_batch,
                           imbal_ctx_error(ctx));
     return st;
+}
+
+static imbal_status alloc_t(imbal_ctx *ctx, imbal_model *m, imbal_tensor *t, int ndim, int64_t d0,
+                            int64_t d1, int64_t d2, int64_t d3) {
+    return alloc_dt(ctx, m, t, IMBAL_F32, ndim, d0, d1, d2, d3);
 }
 
 /* Copies `count` host floats into t (any device). */
@@ -114,25 +124,28 @@ static imbal_status conv_bn_alloc(imbal_ctx *ctx, imbal_model *m, conv_bn *cb, i
     cb->stride = stride;
     imbal_conv2d_shape s = {m->max_batch, cin, h_in, w_in, cout, ksize, ksize, stride, ksize / 2};
     imbal_conv2d_out_hw(&s, &cb->h_out, &cb->w_out);
-    imbal_status st = imbal_conv_plan_create(ctx, m->device, &s, IMBAL_F32, &cb->plan);
+    const imbal_dtype act = m->cfg.dtype;
+    imbal_status st = imbal_conv_plan_create(ctx, m->device, &s, act, &cb->plan);
     if (st == IMBAL_OK) st = alloc_t(ctx, m, &cb->w, 4, cout, cin, ksize, ksize);
+    if (st == IMBAL_OK && act != IMBAL_F32)
+        st = alloc_dt(ctx, m, &cb->w16, act, 4, cout, cin, ksize, ksize);
     if (st == IMBAL_OK) st = alloc_t(ctx, m, &cb->gw, 4, cout, cin, ksize, ksize);
     imbal_tensor *vecs[] = {&cb->gamma, &cb->ggamma, &cb->beta,  &cb->gbeta,
                             &cb->rmean, &cb->rvar,   &cb->smean, &cb->sinv};
     for (size_t i = 0; st == IMBAL_OK && i < sizeof vecs / sizeof vecs[0]; i++)
         st = alloc_t(ctx, m, vecs[i], 1, cout, 0, 0, 0);
     if (st == IMBAL_OK)
-        st = alloc_t(ctx, m, &cb->conv_out, 4, m->max_batch, cout, cb->h_out, cb->w_out);
+        st = alloc_dt(ctx, m, &cb->conv_out, act, 4, m->max_batch, cout, cb->h_out, cb->w_out);
     if (st == IMBAL_OK)
-        st = alloc_t(ctx, m, &cb->bn_out, 4, m->max_batch, cout, cb->h_out, cb->w_out);
+        st = alloc_dt(ctx, m, &cb->bn_out, act, 4, m->max_batch, cout, cb->h_out, cb->w_out);
     return st;
 }
 
 static void conv_bn_free(conv_bn *cb) {
     imbal_conv_plan_destroy(cb->plan);
-    imbal_tensor *ts[] = {&cb->w,     &cb->gw,    &cb->gamma,    &cb->ggamma,
-                          &cb->beta,  &cb->gbeta, &cb->rmean,    &cb->rvar,
-                          &cb->smean, &cb->sinv,  &cb->conv_out, &cb->bn_out};
+    imbal_tensor *ts[] = {&cb->w,    &cb->gw,       &cb->w16,   &cb->gamma, &cb->ggamma,
+                          &cb->beta, &cb->gbeta,    &cb->rmean, &cb->rvar,  &cb->smean,
+                          &cb->sinv, &cb->conv_out, &cb->bn_out};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         imbal_tensor_free(ts[i]);
 }
@@ -287,7 +300,10 @@ static imbal_status build_layers(imbal_ctx *ctx, imbal_model *m) {
         largest = in_n > largest ? in_n : largest;
     }
     for (int i = 0; st == IMBAL_OK && i < 3; i++)
-        st = alloc_t(ctx, m, &m->scratch[i], 1, largest, 0, 0, 0);
+        st = alloc_dt(ctx, m, &m->scratch[i], c->dtype, 1, largest, 0, 0, 0);
+    if (st == IMBAL_OK && c->dtype != IMBAL_F32)
+        st = alloc_dt(ctx, m, &m->input16, c->dtype, 4, m->max_batch, c->in_channels, c->height,
+                      c->width_px);
     return st;
 }
 
@@ -299,6 +315,10 @@ imbal_status imbal_model_create(imbal_ctx *ctx, imbal_device device, const imbal
     imbal_status st = config_check(ctx, cfg, max_batch);
     if (st == IMBAL_OK) st = imbal_device_check(ctx, device);
     if (st != IMBAL_OK) return st;
+    if (cfg->dtype != IMBAL_F32 && device.kind == IMBAL_DEVICE_CPU)
+        return imbal_fail(ctx, IMBAL_ERR_UNSUPPORTED,
+                          "model: dtype %s needs a CUDA device (the CPU twins take f32 only)",
+                          imbal_dtype_name(cfg->dtype));
     imbal_model *m = imbal_xcalloc(ctx, 1, sizeof *m, "model");
     if (!m) return IMBAL_ERR_OUT_OF_MEMORY;
     m->device = device;
@@ -323,8 +343,9 @@ void imbal_model_destroy(imbal_model *m) {
         if (m->blocks[i].has_proj) conv_bn_free(&m->blocks[i].proj);
     }
     free(m->blocks);
-    imbal_tensor *ts[] = {&m->pool,  &m->dpool,  &m->fc_w,       &m->fc_gw,      &m->fc_b,
-                          &m->fc_gb, &m->logits, &m->scratch[0], &m->scratch[1], &m->scratch[2]};
+    imbal_tensor *ts[] = {&m->pool,       &m->dpool,      &m->fc_w,   &m->fc_gw,
+                          &m->fc_b,       &m->fc_gb,      &m->logits, &m->scratch[0],
+                          &m->scratch[1], &m->scratch[2], &m->input16};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         imbal_tensor_free(ts[i]);
     for (int i = 0; i < m->num_params; i++)

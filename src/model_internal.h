@@ -11,6 +11,7 @@ typedef struct conv_bn {
     int cin, cout, ksize, stride;
     int h_out, w_out;
     imbal_tensor w, gw;                      /* [cout, cin, k, k] */
+    imbal_tensor w16;                        /* bf16 models: w rounded to bf16 (else empty) */
     imbal_tensor gamma, ggamma, beta, gbeta; /* [cout] */
     imbal_tensor rmean, rvar;                /* running statistics [cout] */
     imbal_tensor smean, sinv;                /* the last training batch's mean and 1/std */
@@ -31,7 +32,8 @@ struct imbal_model {
     int n;                      /* the last forward's batch */
     int have_forward;           /* a forward has run */
     imbal_model_mode last_mode; /* of the last forward */
-    imbal_tensor input;         /* view of the last forward's input */
+    imbal_tensor input;         /* view of the last forward's input (bf16 models: of input16) */
+    imbal_tensor input16;       /* bf16 models: the input rounded to bf16 [max_batch, C, H, W] */
     conv_bn stem;
     res_block *blocks;
     int num_blocks;
@@ -45,6 +47,11 @@ struct imbal_model {
     char **param_names;
     int num_params;
 };
+
+/* The weights a convolution runs with: the bf16 copy in a bf16 model, else the f32 weights. */
+static inline imbal_tensor *conv_bn_weights(conv_bn *cb) {
+    return cb->w16.data ? &cb->w16 : &cb->w;
+}
 
 /* A view of t with its batch extent (dim 0) set to n. */
 imbal_tensor imbal_model_batch_view(const imbal_tensor *t, int n);

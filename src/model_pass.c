@@ -8,6 +8,7 @@
 #include "internal.h"
 #include "model_internal.h"
 #include "nn_cpu.h"
+#include "nn_internal.h"
 
 #define TRY(expr)                                                                                  \
     do {                                                                                           \
@@ -26,14 +27,14 @@ static int on_cpu(const imbal_model *m) {
 static imbal_tensor scratch_view(const imbal_tensor *buf, int64_t n, int64_t c, int64_t h,
                                  int64_t w) {
     int64_t shape[4] = {n, c, h, w};
-    return imbal_tensor_wrap(buf->data, IMBAL_F32, 4, shape, buf->device);
+    return imbal_tensor_wrap(buf->data, buf->dtype, 4, shape, buf->device);
 }
 
 static imbal_status conv_bn_forward(imbal_ctx *ctx, imbal_model *m, conv_bn *cb,
                                     const imbal_tensor *x, imbal_model_mode mode, int relu) {
     imbal_tensor co = imbal_model_batch_view(&cb->conv_out, m->n);
     imbal_tensor bo = imbal_model_batch_view(&cb->bn_out, m->n);
-    TRY(imbal_conv2d_forward(ctx, cb->plan, x, &cb->w, &co));
+    TRY(imbal_conv2d_forward(ctx, cb->plan, x, conv_bn_weights(cb), &co));
     if (relu && mode == IMBAL_MODEL_TRAIN && on_cpu(m)) {
         imbal_nn_cpu_bn_relu_forward_train(ctx, &co, &cb->gamma, &cb->beta, &cb->rmean, &cb->rvar,
                                            m->cfg.bn_momentum, m->cfg.bn_eps, &bo, &cb->smean,
@@ -49,6 +50,25 @@ static imbal_status conv_bn_forward(imbal_ctx *ctx, imbal_model *m, conv_bn *cb,
                                          &cb->rvar, m->cfg.bn_eps, &bo));
     if (relu) TRY(imbal_relu_forward(ctx, m->device, &bo, &bo));
     return IMBAL_OK;
+}
+
+static imbal_status conv_bn_cast(imbal_ctx *ctx, conv_bn *cb) {
+    return imbal_nn_cast(ctx, &cb->w, &cb->w16);
+}
+
+/* A bf16 model: the f32 weights rounded into their bf16 copies (they change at every optimizer
+ * step, and this is ~300k values against a batch's millions of activations) and the f32 input
+ * into input16, which becomes m->input. */
+static imbal_status to_compute_dtype(imbal_ctx *ctx, imbal_model *m, const imbal_tensor *x) {
+    TRY(conv_bn_cast(ctx, &m->stem));
+    for (int i = 0; i < m->num_blocks; i++) {
+        res_block *b = &m->blocks[i];
+        TRY(conv_bn_cast(ctx, &b->a));
+        TRY(conv_bn_cast(ctx, &b->b));
+        if (b->has_proj) TRY(conv_bn_cast(ctx, &b->proj));
+    }
+    m->input = imbal_model_batch_view(&m->input16, m->n);
+    return imbal_nn_cast(ctx, x, &m->input);
 }
 
 static imbal_status block_forward(imbal_ctx *ctx, imbal_model *m, res_block *b,
@@ -94,7 +114,8 @@ imbal_status imbal_model_forward(imbal_ctx *ctx, imbal_model *m, const imbal_ten
     m->input = *x;
     m->input.owns_data = 0;
     m->have_forward = 0;
-    TRY(conv_bn_forward(ctx, m, &m->stem, x, mode, 1));
+    if (m->input16.data) TRY(to_compute_dtype(ctx, m, x));
+    TRY(conv_bn_forward(ctx, m, &m->stem, &m->input, mode, 1));
     for (int i = 0; i < m->num_blocks; i++)
         TRY(block_forward(ctx, m, &m->blocks[i], mode));
     const imbal_tensor *last =
@@ -144,12 +165,12 @@ static imbal_status block_backward(imbal_ctx *ctx, imbal_model *m, res_block *b,
     TRY(bn_backward(ctx, m, &b->b, &dA, &dB, 0));
     imbal_tensor a_out = imbal_model_batch_view(&b->a.bn_out, n);
     imbal_tensor dC = scratch_view(C, n, b->a.cout, b->a.h_out, b->a.w_out);
-    TRY(imbal_conv2d_backward_data(ctx, b->b.plan, &dB, &b->b.w, &dC));
+    TRY(imbal_conv2d_backward_data(ctx, b->b.plan, &dB, conv_bn_weights(&b->b), &dC));
     TRY(imbal_conv2d_backward_filter(ctx, b->b.plan, &a_out, &dB, &b->b.gw));
     imbal_tensor dB1 = scratch_view(B, n, b->a.cout, b->a.h_out, b->a.w_out);
     TRY(bn_backward(ctx, m, &b->a, &dC, &dB1, 1));
     imbal_tensor dIn = scratch_view(C, n, in.shape[1], in.shape[2], in.shape[3]);
-    TRY(imbal_conv2d_backward_data(ctx, b->a.plan, &dB1, &b->a.w, &dIn));
+    TRY(imbal_conv2d_backward_data(ctx, b->a.plan, &dB1, conv_bn_weights(&b->a), &dIn));
     TRY(imbal_conv2d_backward_filter(ctx, b->a.plan, &in, &dB1, &b->a.gw));
     /* shortcut */
     if (!b->has_proj) {
@@ -160,7 +181,7 @@ static imbal_status block_backward(imbal_ctx *ctx, imbal_model *m, res_block *b,
     imbal_tensor dP = scratch_view(B, n, oc, oh, ow);
     TRY(bn_backward(ctx, m, &b->proj, &dA, &dP, 0));
     imbal_tensor dS = scratch_view(A, n, in.shape[1], in.shape[2], in.shape[3]);
-    TRY(imbal_conv2d_backward_data(ctx, b->proj.plan, &dP, &b->proj.w, &dS));
+    TRY(imbal_conv2d_backward_data(ctx, b->proj.plan, &dP, conv_bn_weights(&b->proj), &dS));
     TRY(imbal_conv2d_backward_filter(ctx, b->proj.plan, &in, &dP, &b->proj.gw));
     if (!on_cpu(m)) return imbal_add(ctx, m->device, &dIn, &dS, &dIn);
     imbal_nn_cpu_add_relu_backward(ctx, &in, &dIn, &dS, &dIn);

@@ -203,6 +203,18 @@ Test(model, errors_name_the_argument) {
     cr_assert_eq(imbal_model_create(ctx, imbal_device_cpu(), &c, 4, 0, &m),
                  IMBAL_ERR_INVALID_ARGUMENT);
     cr_assert_not_null(strstr(imbal_ctx_error(ctx), "num_classes"));
+    /* compute dtype: f32 everywhere, bf16 on CUDA only, nothing else */
+    imbal_model_config_default(&c, 10);
+    cr_assert_eq(c.dtype, IMBAL_F32);
+    c.dtype = IMBAL_BF16;
+    cr_assert_eq(imbal_model_create(ctx, imbal_device_cpu(), &c, 4, 0, &m), IMBAL_ERR_UNSUPPORTED);
+    cr_assert_str_eq(imbal_ctx_error(ctx),
+                     "model: dtype bf16 needs a CUDA device (the CPU twins take f32 only)");
+    c.dtype = IMBAL_F16;
+    cr_assert_eq(imbal_model_create(ctx, imbal_device_cpu(), &c, 4, 0, &m),
+                 IMBAL_ERR_INVALID_ARGUMENT);
+    cr_assert_str_eq(imbal_ctx_error(ctx), "model: dtype f16 is not f32 or bf16");
+    cr_assert_null(m);
     m = tiny(ctx, 3, 2);
     float xbuf[3 * 3 * 8 * 8];
     imbal_tensor x = input(xbuf, 3, 8, 1), logits;

@@ -53,14 +53,15 @@ typedef struct side {
     imbal_tensor x, labels, dlogits, loss, **mom;
 } side;
 
-static void side_create(imbal_ctx *ctx, side *s, imbal_device dev, const float *x,
-                        const int32_t *labels) {
+static void side_create_dtype(imbal_ctx *ctx, side *s, imbal_device dev, imbal_dtype dtype,
+                              const float *x, const int32_t *labels) {
     memset(s, 0, sizeof *s);
     s->dev = dev;
     imbal_model_config mc;
     imbal_model_config_default(&mc, C);
     cr_assert_eq(imbal_model_config_preset(ctx, "resnet8", &mc), IMBAL_OK);
     mc.width = 8;
+    mc.dtype = dtype;
     mc.height = mc.width_px = S;
     cr_assert_eq(imbal_model_create(ctx, dev, &mc, B, 3, &s->m), IMBAL_OK, "%s",
                  imbal_ctx_error(ctx));
@@ -89,6 +90,11 @@ static void side_create(imbal_ctx *ctx, side *s, imbal_device dev, const float *
         cr_assert_eq(imbal_tensor_copy(ctx, s->mom[i], &hz), IMBAL_OK);
         free(z);
     }
+}
+
+static void side_create(imbal_ctx *ctx, side *s, imbal_device dev, const float *x,
+                        const int32_t *labels) {
+    side_create_dtype(ctx, s, dev, IMBAL_F32, x, labels);
 }
 
 static void side_free(side *s) {
@@ -155,6 +161,45 @@ Test(train_gpu, training_step_matches_cpu) {
             const imbal_param *pc = imbal_model_param(cpu.m, i), *pg = imbal_model_param(gpu.m, i);
             if (pc->grad) expect_close(ctx, pc->grad, pg->grad, 1e-3, 1e-6, pc->name);
             expect_close(ctx, pc->value, pg->value, 1e-4, 1e-6, pc->name);
+        }
+    }
+    side_free(&cpu);
+    side_free(&gpu);
+    free(x);
+    imbal_ctx_destroy(ctx);
+}
+
+/* A bf16 backbone on the GPU (bf16 activations and conv weight copies, f32 master weights and
+ * head) against the f32 CPU twin from the same weights: two steps track f32 within what bf16's
+ * 8-bit mantissa allows (about 3 significant digits per activation, compounded over 8 layers). */
+Test(train_gpu, bf16_training_step_tracks_f32) {
+    need_gpu();
+    imbal_ctx *ctx = tu_ctx();
+    float *x = malloc(sizeof *x * B * 3 * S * S);
+    int32_t labels[B];
+    imbal_rng r;
+    imbal_rng_init(&r, 22, 0, 0, IMBAL_OP_TEST);
+    for (int i = 0; i < B * 3 * S * S; i++)
+        x[i] = imbal_rng_uniform_range(&r, -2.0f, 2.0f);
+    for (int i = 0; i < B; i++)
+        labels[i] = i % C;
+    side cpu, gpu;
+    side_create(ctx, &cpu, imbal_device_cpu(), x, labels);
+    side_create_dtype(ctx, &gpu, imbal_device_cuda(0), IMBAL_BF16, x, labels);
+    for (int i = 0; i < imbal_model_num_params(cpu.m); i++)
+        cr_assert_eq(imbal_tensor_copy(ctx, imbal_model_param(gpu.m, i)->value,
+                                       imbal_model_param(cpu.m, i)->value),
+                     IMBAL_OK);
+    for (int step = 0; step < 2; step++) {
+        imbal_tensor lc, lg;
+        side_step(ctx, &cpu, &lc);
+        side_step(ctx, &gpu, &lg);
+        expect_close(ctx, &lc, &lg, 5e-2, 1e-3, "bf16 logits");
+        expect_close(ctx, &cpu.loss, &gpu.loss, 2e-2, 1e-3, "bf16 loss");
+        for (int i = 0; i < imbal_model_num_params(cpu.m); i++) {
+            const imbal_param *pc = imbal_model_param(cpu.m, i), *pg = imbal_model_param(gpu.m, i);
+            if (pc->grad) expect_close(ctx, pc->grad, pg->grad, 1e-1, 1e-3, pc->name);
+            expect_close(ctx, pc->value, pg->value, 1e-2, 1e-4, pc->name);
         }
     }
     side_free(&cpu);

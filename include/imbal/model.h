@@ -36,6 +36,10 @@ typedef struct imbal_model_config {
     int height, width_px; /* input size the model is planned for; default 32 x 32 */
     float bn_momentum;    /* default 0.1 (PyTorch) */
     float bn_eps;         /* default 1e-5 */
+    imbal_dtype dtype;    /* compute dtype of the backbone: IMBAL_F32 (default) or IMBAL_BF16
+                             (CUDA only: bf16 activations and bf16 copies of the conv weights,
+                             made from the f32 weights at every forward; parameters, BN statistics,
+                             gradients, the pooled features, the head and the logits stay f32) */
 } imbal_model_config;
 
 /* Presets: "resnet8", "resnet20", "resnet32" (width 16, stem stride 1: 32 x 32 inputs) and
