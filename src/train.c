@@ -18,6 +18,7 @@ void imbal_train_config_default(imbal_train_config *cfg) {
     cfg->device = imbal_device_cpu();
     cfg->arch = "resnet20";
     cfg->image_size = 32;
+    cfg->dtype = IMBAL_F32;
     cfg->epochs = 30;
     cfg->batch = 128;
     cfg->lr = 0.1;
@@ -274,6 +275,7 @@ static imbal_status setup_model(trainer *t) {
     TRY(imbal_model_config_preset(t->ctx, c->arch ? c->arch : "resnet20", &mc));
     if (c->width > 0) mc.width = c->width;
     mc.height = mc.width_px = t->S;
+    mc.dtype = c->dtype;
     TRY(imbal_model_create(t->ctx, t->dev, &mc, t->B, c->seed, &t->model));
     if (c->prior_bias) TRY(imbal_model_init_prior_bias(t->ctx, t->model, t->counts));
     TRY(optim_state_create(t->ctx, t->model, &c->optim, &t->os));

@@ -209,6 +209,12 @@ Test(train, errors_are_clear, .timeout = 60) {
     c.drw_epoch = 99;
     cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_ERR_INVALID_ARGUMENT);
     cr_assert_not_null(strstr(imbal_ctx_error(ctx), "--drw-epoch 99"));
+    /* a bf16 backbone on the CPU */
+    small_config(&c, train, NULL, run);
+    c.dtype = IMBAL_BF16;
+    cr_assert_eq(imbal_train(ctx, &c, NULL, NULL, &r), IMBAL_ERR_UNSUPPORTED);
+    cr_assert_not_null(strstr(imbal_ctx_error(ctx), "dtype bf16 needs a CUDA device"), "%s",
+                       imbal_ctx_error(ctx));
     tu_rmtree(set);
     free(train), free(run), free(set), free(empty), free(cls), free(val), free(vcls), free(vcls2);
     imbal_ctx_destroy(ctx);

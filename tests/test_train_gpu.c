@@ -208,9 +208,10 @@ Test(train_gpu, bf16_training_step_tracks_f32) {
     imbal_ctx_destroy(ctx);
 }
 
-/* `imbal_train --device cuda` on the tiny set, then `imbal_eval` of that run on the CPU: the GPU's
- * weights predict the same on both devices (the final validation ran on the GPU). */
-Test(train_gpu, gpu_run_predicts_the_same_on_the_cpu, .timeout = 120) {
+/* `imbal_train --device cuda` on the tiny set with the backbone in `dtype`, then `imbal_eval` of
+ * that run on the CPU (in f32): the GPU's weights predict the same on both devices, up to `flips`
+ * of the 30 test images on near-ties (the final validation ran on the GPU). */
+static void gpu_run_then_cpu_eval(imbal_dtype dtype, int flips) {
     need_gpu();
     imbal_ctx *ctx = tu_ctx();
     char *dir = tu_mkdtemp();
@@ -224,6 +225,7 @@ Test(train_gpu, gpu_run_predicts_the_same_on_the_cpu, .timeout = 120) {
     c.val = test;
     c.out_dir = run;
     c.device = imbal_device_cuda(0);
+    c.dtype = dtype;
     c.arch = "resnet8";
     c.width = 8;
     c.image_size = 16;
@@ -244,11 +246,20 @@ Test(train_gpu, gpu_run_predicts_the_same_on_the_cpu, .timeout = 120) {
     e.out_dir = ev;
     imbal_metrics_report rep;
     cr_assert_eq(imbal_eval(ctx, &e, &rep), IMBAL_OK, "%s", imbal_ctx_error(ctx));
-    /* At most one of 30 predictions may flip on a near-tie between the two devices. */
-    cr_expect(fabs(rep.accuracy - r.val_accuracy) <= 1.0 / 30 + 1e-9, "CPU %g, GPU %g",
+    cr_expect(fabs(rep.accuracy - r.val_accuracy) <= flips / 30.0 + 1e-9, "CPU %g, GPU %g",
               rep.accuracy, r.val_accuracy);
     imbal_metrics_report_free(&rep);
     tu_rmtree(dir);
     free(dir), free(train), free(test), free(run), free(ev);
     imbal_ctx_destroy(ctx);
+}
+
+Test(train_gpu, gpu_run_predicts_the_same_on_the_cpu, .timeout = 120) {
+    gpu_run_then_cpu_eval(IMBAL_F32, 1);
+}
+
+/* A bf16 run learns as well, and its f32 checkpoint evaluates in f32 on the CPU to within a few
+ * near-ties of the bf16 validation. */
+Test(train_gpu, bf16_run_learns_and_evaluates_on_the_cpu, .timeout = 120) {
+    gpu_run_then_cpu_eval(IMBAL_BF16, 3);
 }

@@ -45,10 +45,12 @@ typedef struct imbal_train_config {
     const char *out_dir; /* RUN_DIR */
     imbal_device device;
     /* model */
-    const char *arch; /* preset name, default "resnet20" */
-    int width;        /* 0 = the preset's */
-    int image_size;   /* square input side; default 32 */
-    int prior_bias;   /* 1: fc.bias = log priors */
+    const char *arch;  /* preset name, default "resnet20" */
+    int width;         /* 0 = the preset's */
+    int image_size;    /* square input side; default 32 */
+    int prior_bias;    /* 1: fc.bias = log priors */
+    imbal_dtype dtype; /* backbone compute dtype: IMBAL_F32 (default) or IMBAL_BF16 (CUDA only;
+                          see imbal_model_config.dtype: f32 master weights, checkpoints in f32) */
     /* schedule */
     int epochs; /* >= 1; default 30 */
     int batch;  /* default 128 */

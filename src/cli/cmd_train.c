@@ -25,6 +25,8 @@ static const char usage[] =
     "  --width W            first-stage channels (default 16)\n"
     "  --size S             input side in pixels (default 32)\n"
     "  --prior-bias         initialise the output bias to the log class priors\n"
+    "  --dtype f32|bf16     backbone compute dtype (default f32; bf16 needs CUDA: bf16\n"
+    "                       activations and conv weight copies, f32 master weights and head)\n"
     "Optimisation:\n"
     "  --epochs E --batch B --lr LR      (defaults 30, 128, 0.1)\n"
     "  --optim sgd|adamw  --momentum M  --nesterov  --weight-decay WD\n"
@@ -62,6 +64,7 @@ enum {
     OPT_WIDTH,
     OPT_SIZE,
     OPT_PRIOR,
+    OPT_DTYPE,
     OPT_EPOCHS,
     OPT_BATCH,
     OPT_LR,
@@ -186,6 +189,14 @@ static int parse_one(const char *cmd, train_cli *a, int c) {
     case OPT_PRIOR:
         cfg->prior_bias = 1;
         break;
+    case OPT_DTYPE:
+        if (strcmp(optarg, "f32") == 0)
+            cfg->dtype = IMBAL_F32;
+        else if (strcmp(optarg, "bf16") == 0)
+            cfg->dtype = IMBAL_BF16;
+        else
+            bad = cli_usage_error(cmd, "--dtype: '%s' is not f32 or bf16", optarg);
+        break;
     case OPT_EPOCHS:
         bad = parse_int(cmd, "--epochs", 1, 100000, &cfg->epochs);
         break;
@@ -293,6 +304,7 @@ static int parse_args(const char *cmd, int argc, char **argv, train_cli *a) {
         {"width", required_argument, 0, OPT_WIDTH},
         {"size", required_argument, 0, OPT_SIZE},
         {"prior-bias", no_argument, 0, OPT_PRIOR},
+        {"dtype", required_argument, 0, OPT_DTYPE},
         {"epochs", required_argument, 0, OPT_EPOCHS},
         {"batch", required_argument, 0, OPT_BATCH},
         {"lr", required_argument, 0, OPT_LR},
