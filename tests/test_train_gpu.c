@@ -132,20 +132,28 @@ static void side_step(imbal_ctx *ctx, side *s, imbal_tensor *logits) {
     }
 }
 
-Test(train_gpu, training_step_matches_cpu) {
+/* How close the GPU side must stay to the f32 CPU twin: relative and absolute tolerance of the
+ * logits, the loss, the gradients and the updated weights. */
+typedef struct step_tol {
+    double logits_rel, logits_abs, loss_rel, loss_abs, grad_rel, grad_abs, value_rel, value_abs;
+} step_tol;
+
+/* Two training steps on the CPU (f32) and on the GPU with the backbone in `dtype`, from the same
+ * weights and batch (`salt` picks the batch), compared after each step. */
+static void steps_track_cpu(imbal_dtype dtype, uint64_t salt, const step_tol *t) {
     need_gpu();
     imbal_ctx *ctx = tu_ctx();
     float *x = malloc(sizeof *x * B * 3 * S * S);
     int32_t labels[B];
     imbal_rng r;
-    imbal_rng_init(&r, 21, 0, 0, IMBAL_OP_TEST);
+    imbal_rng_init(&r, salt, 0, 0, IMBAL_OP_TEST);
     for (int i = 0; i < B * 3 * S * S; i++)
         x[i] = imbal_rng_uniform_range(&r, -2.0f, 2.0f);
     for (int i = 0; i < B; i++)
         labels[i] = i % C;
     side cpu, gpu;
     side_create(ctx, &cpu, imbal_device_cpu(), x, labels);
-    side_create(ctx, &gpu, imbal_device_cuda(0), x, labels);
+    side_create_dtype(ctx, &gpu, imbal_device_cuda(0), dtype, x, labels);
     /* The same starting point whatever each device's initialiser does. */
     for (int i = 0; i < imbal_model_num_params(cpu.m); i++)
         cr_assert_eq(imbal_tensor_copy(ctx, imbal_model_param(gpu.m, i)->value,
@@ -155,12 +163,12 @@ Test(train_gpu, training_step_matches_cpu) {
         imbal_tensor lc, lg;
         side_step(ctx, &cpu, &lc);
         side_step(ctx, &gpu, &lg);
-        expect_close(ctx, &lc, &lg, 1e-4, 1e-5, "logits");
-        expect_close(ctx, &cpu.loss, &gpu.loss, 1e-5, 1e-6, "loss");
+        expect_close(ctx, &lc, &lg, t->logits_rel, t->logits_abs, "logits");
+        expect_close(ctx, &cpu.loss, &gpu.loss, t->loss_rel, t->loss_abs, "loss");
         for (int i = 0; i < imbal_model_num_params(cpu.m); i++) {
             const imbal_param *pc = imbal_model_param(cpu.m, i), *pg = imbal_model_param(gpu.m, i);
-            if (pc->grad) expect_close(ctx, pc->grad, pg->grad, 1e-3, 1e-6, pc->name);
-            expect_close(ctx, pc->value, pg->value, 1e-4, 1e-6, pc->name);
+            if (pc->grad) expect_close(ctx, pc->grad, pg->grad, t->grad_rel, t->grad_abs, pc->name);
+            expect_close(ctx, pc->value, pg->value, t->value_rel, t->value_abs, pc->name);
         }
     }
     side_free(&cpu);
@@ -169,43 +177,17 @@ Test(train_gpu, training_step_matches_cpu) {
     imbal_ctx_destroy(ctx);
 }
 
+Test(train_gpu, training_step_matches_cpu) {
+    const step_tol f32 = {1e-4, 1e-5, 1e-5, 1e-6, 1e-3, 1e-6, 1e-4, 1e-6};
+    steps_track_cpu(IMBAL_F32, 21, &f32);
+}
+
 /* A bf16 backbone on the GPU (bf16 activations and conv weight copies, f32 master weights and
  * head) against the f32 CPU twin from the same weights: two steps track f32 within what bf16's
  * 8-bit mantissa allows (about 3 significant digits per activation, compounded over 8 layers). */
 Test(train_gpu, bf16_training_step_tracks_f32) {
-    need_gpu();
-    imbal_ctx *ctx = tu_ctx();
-    float *x = malloc(sizeof *x * B * 3 * S * S);
-    int32_t labels[B];
-    imbal_rng r;
-    imbal_rng_init(&r, 22, 0, 0, IMBAL_OP_TEST);
-    for (int i = 0; i < B * 3 * S * S; i++)
-        x[i] = imbal_rng_uniform_range(&r, -2.0f, 2.0f);
-    for (int i = 0; i < B; i++)
-        labels[i] = i % C;
-    side cpu, gpu;
-    side_create(ctx, &cpu, imbal_device_cpu(), x, labels);
-    side_create_dtype(ctx, &gpu, imbal_device_cuda(0), IMBAL_BF16, x, labels);
-    for (int i = 0; i < imbal_model_num_params(cpu.m); i++)
-        cr_assert_eq(imbal_tensor_copy(ctx, imbal_model_param(gpu.m, i)->value,
-                                       imbal_model_param(cpu.m, i)->value),
-                     IMBAL_OK);
-    for (int step = 0; step < 2; step++) {
-        imbal_tensor lc, lg;
-        side_step(ctx, &cpu, &lc);
-        side_step(ctx, &gpu, &lg);
-        expect_close(ctx, &lc, &lg, 5e-2, 1e-3, "bf16 logits");
-        expect_close(ctx, &cpu.loss, &gpu.loss, 2e-2, 1e-3, "bf16 loss");
-        for (int i = 0; i < imbal_model_num_params(cpu.m); i++) {
-            const imbal_param *pc = imbal_model_param(cpu.m, i), *pg = imbal_model_param(gpu.m, i);
-            if (pc->grad) expect_close(ctx, pc->grad, pg->grad, 1e-1, 1e-3, pc->name);
-            expect_close(ctx, pc->value, pg->value, 1e-2, 1e-4, pc->name);
-        }
-    }
-    side_free(&cpu);
-    side_free(&gpu);
-    free(x);
-    imbal_ctx_destroy(ctx);
+    const step_tol bf16 = {5e-2, 1e-3, 2e-2, 1e-3, 1e-1, 1e-3, 1e-2, 1e-4};
+    steps_track_cpu(IMBAL_BF16, 22, &bf16);
 }
 
 /* `imbal_train --device cuda` on the tiny set with the backbone in `dtype`, then `imbal_eval` of
