@@ -57,29 +57,21 @@ __attribute__((always_inline)) static inline float row_max(const float *restrict
     return m;
 }
 
-/* sum_j v_j over j != skip in 16 lanes (a fixed order, so the same for every clone and thread
- * count), then the lanes pairwise and the tail. A single running sum would be a chain of
- * dependent adds, one per class, which is what bounded this pass before. The skipped entry is
- * selected away in registers: zeroing it in memory first made the next 64-byte load wait for the
- * 4-byte store (a failed store-to-load forward). */
-__attribute__((always_inline)) static inline float row_sum_except(const float *restrict v,
-                                                                  int64_t c, int64_t skip) {
+/* sum_j v_j in 16 lanes (a fixed order, so the same for every clone and thread count), then the
+ * lanes pairwise and the tail. A single running sum would be a chain of dependent adds, one per
+ * class, which is what bounded this pass before. */
+__attribute__((always_inline)) static inline float row_sum(const float *restrict v, int64_t c) {
     float lane[16] = {0};
     int64_t j = 0;
-    for (; j + 16 <= c; j += 16) {
-        const int sk = skip >= j && skip < j + 16 ? (int)(skip - j) : -1;
+    for (; j + 16 <= c; j += 16)
         for (int k = 0; k < 16; ++k)
-            lane[k] += imbal_loss_select(k == sk, 0.0f, v[j + k]);
-    }
-    for (int k = 0; k < 8; ++k)
-        lane[k] += lane[k + 8];
-    for (int k = 0; k < 4; ++k)
-        lane[k] += lane[k + 4];
-    for (int k = 0; k < 2; ++k)
-        lane[k] += lane[k + 2];
-    float s = lane[0] + lane[1];
+            lane[k] += v[j + k];
+    for (int w = 8; w >= 1; w /= 2)
+        for (int k = 0; k < w; ++k)
+            lane[k] += lane[k + w];
+    float s = lane[0];
     for (; j < c; ++j)
-        s += imbal_loss_select(j == skip, 0.0f, v[j]);
+        s += v[j];
     return s;
 }
 
@@ -132,7 +124,9 @@ __attribute__((always_inline)) static inline void softmax_row(const imbal_loss_c
         e[j] = imbal_expf_nonpos(z[j] - m);
     /* S_other = sum over j != y, summed directly so u = 1 - p_y keeps its precision. */
     float ey = e[y];
-    float so = row_sum_except(e, c, y);
+    e[y] = 0.0f;
+    float so = row_sum(e, c);
+    e[y] = ey;
     float sum = so + ey;
     float log_s = imbal_softmax_log_s(ey, so, sum);
     float logp = (zy - m) - log_s;
@@ -197,7 +191,7 @@ IMBAL_LOSS_CLONES static void softmax_rows(const imbal_loss_cpu_plan *plan, int6
 /* With C < 16 the class loops of softmax_row have no full 16-wide step and run scalar, so ce at
  * 65536 x 10 took ~50 ns a row. Here a block of 16 rows is transposed into zt[class][row] and
  * every step runs across the rows, one vector per class. The operations per row are those of
- * softmax_row in the same order (for C < 16, row_max and row_sum_except are left-to-right loops
+ * softmax_row in the same order (for C < 16, row_max and row_sum are left-to-right loops
  * starting from -inf and 0, and 0 + v, v + 0 are exact), so both give the same bits
  * (tests/test_loss.c compares them). Only the focal factor for gamma other than 0, 1, 2 (libm's
  * expf/logf) stays per lane. */
