@@ -79,8 +79,7 @@ imbal_status imbal_conv_plan_create(imbal_ctx *ctx, imbal_device device,
     plan->dtype = dtype;
     if (device.kind == IMBAL_DEVICE_CPU) {
         plan->col_floats = imbal_nn_cpu_conv_workspace(shape);
-        plan->direct_isa =
-            imbal_nn_direct_conv_applies(shape) ? (int)imbal_nn_direct_conv_isa() : 0;
+        imbal_nn_cpu_conv_set_path(plan, (int)imbal_nn_direct_conv_isa()); /* im2col if refused */
         plan->col = imbal_xmalloc(ctx, plan->col_floats, sizeof(float), "conv im2col workspace");
         if (!plan->col) {
             free(plan);

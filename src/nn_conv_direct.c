@@ -40,11 +40,13 @@
  * pixels with AVX-512, 16 with AVX2: whole rows of the 8x8 to 32x32 planes, no idle lanes; 48
  * pixels left a third of the 8x8 plane's second tile idle). Weight gradient: FMR output channels x
  * 9 taps (27 of AVX-512's 32 registers; 3 ran 10-20% faster than 2). AVX2 has 16 registers. */
-#define TILE_VECS  2
-#define AVX512_MR  8
-#define AVX512_FMR 3
-#define AVX2_MR    4
-#define AVX2_FMR   1
+#define TILE_VECS    2
+#define AVX512_LANES 16
+#define AVX512_MR    8
+#define AVX512_FMR   3
+#define AVX2_LANES   8
+#define AVX2_MR      4
+#define AVX2_FMR     1
 
 int imbal_nn_direct_conv_applies(const imbal_conv2d_shape *sh) {
     return sh->stride == 1 && sh->r == sh->s && sh->r > 1 && sh->r * sh->r <= DIRECT_MAX_TAPS &&
@@ -67,7 +69,7 @@ imbal_direct_isa imbal_nn_direct_conv_isa(void) {
 #define DK_FN(name)           name##_avx512
 #define DK_TARGET             "avx512f"
 #define DK_VEC                __m512
-#define DK_L                  16
+#define DK_L                  AVX512_LANES
 #define DK_MR                 AVX512_MR
 #define DK_FMR                AVX512_FMR
 #define DK_V                  TILE_VECS
@@ -108,7 +110,7 @@ __attribute__((target("avx2"))) static inline __m256i avx2_mask_of(uint32_t bits
 #define DK_FN(name)           name##_avx2
 #define DK_TARGET             "avx2,fma"
 #define DK_VEC                __m256
-#define DK_L                  8
+#define DK_L                  AVX2_LANES
 #define DK_MR                 AVX2_MR
 #define DK_FMR                AVX2_FMR
 #define DK_V                  TILE_VECS
@@ -125,37 +127,44 @@ __attribute__((target("avx2"))) static inline __m256i avx2_mask_of(uint32_t bits
 
 #endif /* IMBAL_DIRECT_X86 */
 
-/* ---- the driver --------------------------------------------------------------------------------
- */
+/* ---- the driver ---------------------------------------------------------------------------- */
 
-static int block_of(imbal_direct_isa isa) {
-    return isa == IMBAL_DIRECT_AVX512 ? AVX512_MR : AVX2_MR;
+/* An instruction set's register blocks: vector lanes, output channels per forward block and per
+ * weight-gradient block (the kernels' DK_L, DK_MR, DK_FMR). */
+typedef struct isa_blocks {
+    int lanes, mr, fmr;
+} isa_blocks;
+
+static isa_blocks blocks_of(imbal_direct_isa isa) {
+    return isa == IMBAL_DIRECT_AVX512 ? (isa_blocks){AVX512_LANES, AVX512_MR, AVX512_FMR}
+                                      : (isa_blocks){AVX2_LANES, AVX2_MR, AVX2_FMR};
 }
 
-/* Lane bits of every tile, per tap and vector, then the in-plane bits (j < H*W) as tap rs. A lane
- * is on when its input pixel lies inside the image. */
-static void build_masks(direct_conv *d, uint32_t *masks, int lanes, int vecs) {
-    const int rs = d->r * d->r, hw = d->h * d->w, pad = d->r / 2;
-    for (int tile = 0; tile < d->tiles; ++tile) {
+/* For an h x w plane and r x r taps (pad r / 2), in tiles of `vecs` vectors of `lanes` pixels:
+ * the lane bits of every tile, per tap and vector, then the in-plane bits (j < h*w) as tap r*r
+ * (a lane is on when its input pixel lies inside the image), and each tap's input offset. */
+static void build_masks(int h, int w, int r, int tiles, int lanes, int vecs, uint32_t *masks,
+                        int *off) {
+    const int rs = r * r, hw = h * w, pad = r / 2;
+    for (int tile = 0; tile < tiles; ++tile) {
         uint32_t *bits = masks + (size_t)tile * (size_t)(rs + 1) * (size_t)vecs;
         memset(bits, 0, (size_t)(rs + 1) * (size_t)vecs * sizeof *bits);
         for (int l = 0; l < lanes * vecs; ++l) {
             int j = tile * lanes * vecs + l;
             if (j >= hw) continue;
-            int p = j / d->w, q = j % d->w, v = l / lanes;
+            int p = j / w, q = j % w, v = l / lanes;
             uint32_t bit = 1u << (l % lanes);
             bits[rs * vecs + v] |= bit;
-            for (int r = 0; r < d->r; ++r)
-                for (int s = 0; s < d->r; ++s) {
-                    int ih = p + r - pad, iw = q + s - pad;
-                    if (ih >= 0 && ih < d->h && iw >= 0 && iw < d->w)
-                        bits[(r * d->r + s) * vecs + v] |= bit;
+            for (int a = 0; a < r; ++a)
+                for (int b = 0; b < r; ++b) {
+                    int ih = p + a - pad, iw = q + b - pad;
+                    if (ih >= 0 && ih < h && iw >= 0 && iw < w) bits[(a * r + b) * vecs + v] |= bit;
                 }
         }
     }
-    for (int r = 0; r < d->r; ++r)
-        for (int s = 0; s < d->r; ++s)
-            d->off[r * d->r + s] = (r - pad) * d->w + (s - pad);
+    for (int a = 0; a < r; ++a)
+        for (int b = 0; b < r; ++b)
+            off[a * r + b] = (a - pad) * w + (b - pad);
 }
 
 /* Packs weights into blocks of `mr` output channels: wp[kb][c][t][i] = the weight from input
@@ -182,8 +191,8 @@ imbal_status imbal_nn_direct_conv(imbal_ctx *ctx, imbal_direct_isa isa, int n, i
                                   int h, int w, int r, const float *x, const float *wt,
                                   int transpose, float *y) {
 #if IMBAL_DIRECT_X86
-    const int rs = r * r, mr = block_of(isa), lanes = isa == IMBAL_DIRECT_AVX512 ? 16 : 8;
-    const int vecs = TILE_VECS, tile_px = lanes * vecs;
+    const isa_blocks bl = blocks_of(isa);
+    const int rs = r * r, mr = bl.mr, vecs = TILE_VECS, tile_px = bl.lanes * vecs;
     direct_conv d = {.n = n, .cin = cin, .cout = cout, .h = h, .w = w, .r = r, .x = x, .y = y};
     d.tiles = (h * w + tile_px - 1) / tile_px;
     size_t wp_floats = (size_t)((cout + mr - 1) / mr) * (size_t)mr * (size_t)cin * (size_t)rs;
@@ -197,7 +206,7 @@ imbal_status imbal_nn_direct_conv(imbal_ctx *ctx, imbal_direct_isa isa, int n, i
     }
     pack_weights(wt, cout, cin, rs, mr, transpose, wp);
     d.wp = wp, d.masks = masks;
-    build_masks(&d, masks, lanes, vecs);
+    build_masks(h, w, r, d.tiles, bl.lanes, vecs, masks, d.off);
     const int64_t items = (int64_t)n * d.tiles;
 #pragma omp parallel for schedule(static) num_threads(imbal_ctx_omp_threads(ctx))
     for (int64_t it = 0; it < items; ++it) {
@@ -217,8 +226,7 @@ imbal_status imbal_nn_direct_conv(imbal_ctx *ctx, imbal_direct_isa isa, int n, i
 #endif
 }
 
-/* ---- the weight gradient ----------------------------------------------------------------------
- */
+/* ---- the weight gradient --------------------------------------------------------------------- */
 
 int imbal_nn_direct_filter_applies(const imbal_conv2d_shape *sh) {
     return sh->stride == 1 && sh->r == 3 && sh->s == 3 && sh->pad == 1;
@@ -235,12 +243,10 @@ static int filter_chunk(int cin, int cout, int hw) {
 imbal_status imbal_nn_direct_filter(imbal_ctx *ctx, imbal_direct_isa isa, int n, int cin, int cout,
                                     int h, int w, const float *x, const float *dy, float *dw) {
 #if IMBAL_DIRECT_X86
-    const int lanes = isa == IMBAL_DIRECT_AVX512 ? 16 : 8,
-              fmr = isa == IMBAL_DIRECT_AVX512 ? AVX512_FMR : AVX2_FMR;
-    const int kbs = (cout + fmr - 1) / fmr;
+    const isa_blocks bl = blocks_of(isa);
+    const int lanes = bl.lanes, fmr = bl.fmr, kbs = (cout + fmr - 1) / fmr;
     direct_filter f = {.n = n, .cin = cin, .cout = cout, .h = h, .w = w, .x = x, .dy = dy};
-    direct_conv geo = {.n = n, .cin = cin, .cout = cout, .h = h, .w = w, .r = 3};
-    geo.tiles = f.tiles = (h * w + lanes - 1) / lanes;
+    f.tiles = (h * w + lanes - 1) / lanes;
     size_t part_floats = (size_t)kbs * (size_t)fmr * (size_t)cin * 9u * (size_t)lanes;
     float *part = imbal_xcalloc(ctx, part_floats, sizeof *part, "weight-gradient partial sums");
     uint32_t *masks =
@@ -250,8 +256,7 @@ imbal_status imbal_nn_direct_filter(imbal_ctx *ctx, imbal_direct_isa isa, int n,
         free(masks);
         return IMBAL_ERR_OUT_OF_MEMORY;
     }
-    build_masks(&geo, masks, lanes, 1);
-    memcpy(f.off, geo.off, sizeof f.off);
+    build_masks(h, w, 3, f.tiles, lanes, 1, masks, f.off);
     f.part = part, f.masks = masks;
     const int chunk = filter_chunk(cin, cout, h * w), pairs = kbs * cin;
 #pragma omp parallel num_threads(imbal_ctx_omp_threads(ctx))
