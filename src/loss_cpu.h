@@ -2,6 +2,7 @@
 #ifndef IMBAL_LOSS_CPU_H
 #define IMBAL_LOSS_CPU_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -32,24 +33,26 @@ imbal_status imbal_loss_cpu_sigmoid(imbal_ctx *ctx, const imbal_loss_cpu_plan *p
 /* exp(x) for x <= 0, NaN or -inf, branch-free so loops over classes vectorise. Cody-Waite
  * reduction x = k ln2 + r and Cephes' degree-7 polynomial for e^r (error < 2 ulp against the
  * correctly rounded value on [-87.3, 0]); below -87.3 (where e^x < FLT_MIN) the result is 0, so no
- * subnormal is ever built. NaN stays NaN. */
+ * subnormal is ever built. NaN stays NaN. Every multiply-add is fmaf: one instruction in the
+ * clones with FMA (x86-64-v3 and up), exact libm elsewhere, so all give the same bits; the
+ * vector twin imbal_vexp_nonpos (loss_cpu_vec.h) repeats these steps. */
 static inline float imbal_expf_nonpos(float x) {
     const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    float t = x * 1.44269504088896341f + shifter;
+    float t = fmaf(x, 1.44269504088896341f, shifter);
     float k = t - shifter;
     uint32_t tb;
     memcpy(&tb, &t, sizeof tb);
     uint32_t kb = tb - 0x4B400000u; /* k as a two's complement integer in the low bits */
-    float r = x - k * 0.693359375f;
-    r = r - k * -2.12194440e-4f;
+    float r = fmaf(k, -0.693359375f, x);
+    r = fmaf(k, 2.12194440e-4f, r);
     float z = r * r;
     float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * z + r + 1.0f;
+    y = fmaf(y, r, 1.3981999507e-3f);
+    y = fmaf(y, r, 8.3334519073e-3f);
+    y = fmaf(y, r, 4.1665795894e-2f);
+    y = fmaf(y, r, 1.6666665459e-1f);
+    y = fmaf(y, r, 5.0000001201e-1f);
+    y = fmaf(y, z, r) + 1.0f;
     uint32_t sb = (kb + 127u) << 23;
     float scale;
     memcpy(&scale, &sb, sizeof scale);
@@ -82,13 +85,13 @@ static inline float imbal_log1pf_unit(float e) {
     float s = e / (2.0f + e);
     float z = s * s;
     float y = 1.0f / 15.0f;
-    y = y * z + 1.0f / 13.0f;
-    y = y * z + 1.0f / 11.0f;
-    y = y * z + 1.0f / 9.0f;
-    y = y * z + 1.0f / 7.0f;
-    y = y * z + 1.0f / 5.0f;
-    y = y * z + 1.0f / 3.0f;
-    y = y * z + 1.0f;
+    y = fmaf(y, z, 1.0f / 13.0f);
+    y = fmaf(y, z, 1.0f / 11.0f);
+    y = fmaf(y, z, 1.0f / 9.0f);
+    y = fmaf(y, z, 1.0f / 7.0f);
+    y = fmaf(y, z, 1.0f / 5.0f);
+    y = fmaf(y, z, 1.0f / 3.0f);
+    y = fmaf(y, z, 1.0f);
     return 2.0f * s * y;
 }
 
@@ -109,12 +112,12 @@ static inline float imbal_logf_pos(float x) {
     float s = f / (2.0f + f);
     float z = s * s;
     float y = 1.0f / 11.0f;
-    y = y * z + 1.0f / 9.0f;
-    y = y * z + 1.0f / 7.0f;
-    y = y * z + 1.0f / 5.0f;
-    y = y * z + 1.0f / 3.0f;
-    y = y * z + 1.0f;
-    return k * 0.693145752f + (k * 1.42860677e-6f + 2.0f * s * y);
+    y = fmaf(y, z, 1.0f / 9.0f);
+    y = fmaf(y, z, 1.0f / 7.0f);
+    y = fmaf(y, z, 1.0f / 5.0f);
+    y = fmaf(y, z, 1.0f / 3.0f);
+    y = fmaf(y, z, 1.0f);
+    return fmaf(k, 0.693145752f, fmaf(k, 1.42860677e-6f, 2.0f * s * y));
 }
 
 /* log S of a softmax row, S = S_other + e_y with e_y = exp(z_y - max) <= 1, branch-free so that

@@ -66,9 +66,11 @@ __attribute__((always_inline)) static inline elem_out focal_elem(float x, float 
 }
 
 /* Every row loop runs in a clone for the widest vector unit found at load time (GCC function
- * multiversioning, as in alias.c); lane counts are fixed and contraction is off (ISO C mode), so
- * every clone computes bit-identical results. */
-#define IMBAL_LOSS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+ * multiversioning, as in alias.c): x86-64-v4 (AVX-512), v3 (AVX2 and FMA) or the baseline. Lane
+ * counts are fixed, contraction is off (ISO C mode) and the polynomials' multiply-adds are
+ * explicit fmaf (loss_cpu.h), so every clone computes bit-identical results. */
+#define IMBAL_LOSS_CLONES                                                                          \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 /* sum_j v_j in double, in 16 lanes (a fixed order: the same for every clone and thread count),
  * then the lanes pairwise and the tail; one running sum would be a chain of dependent adds. */
@@ -161,9 +163,12 @@ IMBAL_LOSS_CLONES static void sigmoid_rows(const imbal_loss_cpu_plan *plan, int6
 imbal_status imbal_loss_cpu_sigmoid(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan) {
     const imbal_loss_job *job = plan->job;
     const int64_t c = job->c, block = 64;
-    /* Few f32 classes without sample weights: blocks of rows run as single spans (sigmoid_span),
-     * with the column tables repeated over the block. */
-    const int64_t span = job->dtype == IMBAL_F32 && !job->sample_weights && c <= 64 ? block : 1;
+    /* f32 without sample weights: runs of rows as single spans of about 2048 elements (at most a
+     * block), with the column tables repeated over the span, so rows of up to a few hundred
+     * classes do not pay the vector loop's start-up and scalar tail once per row. */
+    const int64_t fit = 2048 / c < 1 ? 1 : 2048 / c;
+    const int64_t span =
+        job->dtype == IMBAL_F32 && !job->sample_weights ? (fit < block ? fit : block) : 1;
     const size_t len = (size_t)(span * c);
     /* Column weights and pos_weight, 1 where absent. */
     float *cols = imbal_xmalloc(ctx, len * 2, sizeof(float), "loss column weights");

@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "loss_cpu.h"
+#include "loss_cpu_vec.h"
 
 /* Per-thread scratch: z (the transformed logits) and e (exp(z - max)). */
 typedef struct row_scratch {
@@ -35,44 +36,63 @@ static void focal_factors(float gamma, float u, float logp, float p, float *mod,
 }
 
 /* Every row loop runs in a clone for the widest vector unit found at load time (GCC function
- * multiversioning, as in alias.c). The lane counts below are fixed (16) and contraction is off
- * (ISO C mode), so every clone computes bit-identical results. */
-#define IMBAL_LOSS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+ * multiversioning, as in alias.c): x86-64-v4 (AVX-512), v3 (AVX2 and FMA) or the baseline. The
+ * lane counts are fixed (16), contraction is off (ISO C mode) and every multiply-add is an
+ * explicit fmaf, so every clone computes bit-identical results. */
+#define IMBAL_LOSS_CLONES                                                                          \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
-/* max_j z_j over 16 independent lanes, which the vectoriser maps onto max instructions without
- * -ffast-math. NaN entries are skipped here and poison the row through exp later. */
+/* Row max and S_other = sum_{j != y} exp(z_j - max), both in 16 vector lanes (loss_cpu_vec.h),
+ * then the lanes by halving; e receives exp(z_j - max). The classes past the last full vector
+ * are one more vector, the row's last 16 classes: an overlapping load (max is idempotent, exp
+ * gives the same bits again, and the sum masks the lanes already counted). Rows of C < 16 go
+ * left to right, as the narrow-row pass does (the pass that takes them unless a test asks
+ * otherwise). NaN entries are skipped by the max and poison the row through exp. */
 __attribute__((always_inline)) static inline float row_max(const float *restrict z, int64_t c) {
-    float lane[16];
-    for (int k = 0; k < 16; ++k)
-        lane[k] = -INFINITY;
-    int64_t j = 0;
-    for (; j + 16 <= c; j += 16)
-        for (int k = 0; k < 16; ++k)
-            lane[k] = z[j + k] > lane[k] ? z[j + k] : lane[k];
-    float m = -INFINITY;
-    for (; j < c; ++j)
-        m = z[j] > m ? z[j] : m;
-    for (int k = 0; k < 16; ++k)
-        m = lane[k] > m ? lane[k] : m;
-    return m;
+    if (c < IMBAL_VL) {
+        float m = -INFINITY;
+        for (int64_t j = 0; j < c; ++j)
+            m = z[j] > m ? z[j] : m;
+        return m;
+    }
+    const int64_t full = c / IMBAL_VL * IMBAL_VL;
+    imbal_vf m = imbal_vsplat(-INFINITY);
+    for (int64_t j = 0; j < full; j += IMBAL_VL)
+        m = imbal_vmax(imbal_vload(z + j), m);
+    if (full < c) m = imbal_vmax(imbal_vload(z + c - IMBAL_VL), m);
+    return imbal_vhmax(m);
 }
 
-/* sum_j v_j in 16 lanes (a fixed order, so the same for every clone and thread count), then the
- * lanes pairwise and the tail. A single running sum would be a chain of dependent adds, one per
- * class, which is what bounded this pass before. */
-__attribute__((always_inline)) static inline float row_sum(const float *restrict v, int64_t c) {
-    float lane[16] = {0};
-    int64_t j = 0;
-    for (; j + 16 <= c; j += 16)
-        for (int k = 0; k < 16; ++k)
-            lane[k] += v[j + k];
-    for (int w = 8; w >= 1; w /= 2)
-        for (int k = 0; k < w; ++k)
-            lane[k] += lane[k + w];
-    float s = lane[0];
-    for (; j < c; ++j)
-        s += v[j];
-    return s;
+__attribute__((always_inline)) static inline float
+row_exp_sum_other(const float *restrict z, int64_t c, float m, int64_t y, float *restrict e) {
+    if (c < IMBAL_VL) {
+        float so = 0.0f;
+        for (int64_t j = 0; j < c; ++j) {
+            e[j] = imbal_expf_nonpos(z[j] - m);
+            so += j == y ? 0.0f : e[j];
+        }
+        return so;
+    }
+    const int64_t full = c / IMBAL_VL * IMBAL_VL;
+    const imbal_vi lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const imbal_vf mv = imbal_vsplat(m), zero = imbal_vsplat(0.0f);
+    imbal_vf so = zero;
+    imbal_vi yl; /* y's lane relative to the current vector's first class */
+    for (int k = 0; k < IMBAL_VL; ++k)
+        yl[k] = (int32_t)y;
+    for (int64_t j = 0; j < full; j += IMBAL_VL) {
+        imbal_vf v = imbal_vexp_nonpos(imbal_vload(z + j) - mv);
+        imbal_vstore(e + j, v);
+        so += imbal_vselect(lane == yl, zero, v);
+        yl -= IMBAL_VL;
+    }
+    if (full == c) return imbal_vhsum(so);
+    const int64_t j = c - IMBAL_VL, seen = full - j; /* lanes [0, seen) were counted above */
+    yl += (int32_t)seen;
+    imbal_vf v = imbal_vexp_nonpos(imbal_vload(z + j) - mv);
+    imbal_vstore(e + j, v);
+    so += imbal_vselect((lane < (int32_t)seen) | (lane == yl), zero, v);
+    return imbal_vhsum(so);
 }
 
 __attribute__((always_inline)) static inline void softmax_row(const imbal_loss_cpu_plan *plan,
@@ -120,13 +140,9 @@ __attribute__((always_inline)) static inline void softmax_row(const imbal_loss_c
     float zy = z[y];
     float m = row_max(z, c);
     if (isnan(zy)) m = NAN;
-    for (int64_t j = 0; j < c; ++j)
-        e[j] = imbal_expf_nonpos(z[j] - m);
     /* S_other = sum over j != y, summed directly so u = 1 - p_y keeps its precision. */
+    float so = row_exp_sum_other(z, c, m, y, e);
     float ey = e[y];
-    e[y] = 0.0f;
-    float so = row_sum(e, c);
-    e[y] = ey;
     float sum = so + ey;
     float log_s = imbal_softmax_log_s(ey, so, sum);
     float logp = (zy - m) - log_s;
@@ -191,8 +207,8 @@ IMBAL_LOSS_CLONES static void softmax_rows(const imbal_loss_cpu_plan *plan, int6
 /* With C < 16 the class loops of softmax_row have no full 16-wide step and run scalar, so ce at
  * 65536 x 10 took ~50 ns a row. Here a block of 16 rows is transposed into zt[class][row] and
  * every step runs across the rows, one vector per class. The operations per row are those of
- * softmax_row in the same order (for C < 16, row_max and row_sum are left-to-right loops
- * starting from -inf and 0, and 0 + v, v + 0 are exact), so both give the same bits
+ * softmax_row in the same order (for C < 16, row_max and row_exp_sum_other are left-to-right
+ * loops starting from -inf and 0), so both give the same bits
  * (tests/test_loss.c compares them). Only the focal factor for gamma other than 0, 1, 2 (libm's
  * expf/logf) stays per lane. */
 #define LANES 16
