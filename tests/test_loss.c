@@ -10,6 +10,7 @@
 #include "imbal/imbal.h"
 #include "imbal/loss.h"
 #include "loss_cpu.h"
+#include "loss_cpu_vec.h"
 #include "loss_internal.h"
 #include "test_util.h"
 
@@ -629,6 +630,24 @@ Test(loss_math, expf_nonpos_accuracy) {
     cr_expect_eq(imbal_expf_nonpos(-90.0f), 0.0f);
     cr_expect_eq(imbal_expf_nonpos(-INFINITY), 0.0f);
     cr_expect(isnan(imbal_expf_nonpos(NAN)));
+}
+
+/* The 16-lane exp of the wide softmax rows gives the scalar exp's bits, lane by lane, over
+ * [-100, 0] and the special values (the narrow-row pass uses the scalar one). */
+Test(loss_math, vector_exp_matches_scalar) {
+    int64_t differ = 0;
+    for (int64_t k = 0; k < 200000; ++k) {
+        imbal_vf x;
+        for (int l = 0; l < IMBAL_VL; ++l)
+            x[l] = (float)(-100.0 * (double)(k * IMBAL_VL + l) / (200000.0 * IMBAL_VL));
+        if (k == 0) x[1] = -INFINITY, x[2] = NAN, x[3] = -87.3f, x[4] = -0.0f, x[5] = -1e-30f;
+        imbal_vf v = imbal_vexp_nonpos(x);
+        for (int l = 0; l < IMBAL_VL; ++l) {
+            float want = imbal_expf_nonpos(x[l]);
+            differ += memcmp(&v[l], &want, sizeof want) != 0;
+        }
+    }
+    cr_expect_eq(differ, 0, "%lld lanes differ from the scalar exp", (long long)differ);
 }
 
 Test(loss_math, log_helpers_accuracy) {
