@@ -18,7 +18,7 @@
  * inlined into its caller's clone: no vector crosses a call, so the warning about the 64-byte
  * vector ABI without AVX-512 does not apply. It stays off for the rest of the including file (GCC
  * reports it where the inlined code lands). */
-#pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC diagnostic ignored "-Wpsabi" /* GCC and clang both know it */
 
 typedef float imbal_vf __attribute__((vector_size(64)));
 typedef int32_t imbal_vi __attribute__((vector_size(64)));  /* lane masks (comparisons) */
@@ -70,27 +70,30 @@ IMBAL_VINLINE imbal_vf imbal_vmax(imbal_vf a, imbal_vf b) {
 }
 
 /* The lanes reduced by halving: lane k takes op(lane k, lane k + w) for w = 8, 4, 2, 1. */
+/* Lane k + w moved to lane k (the upper lanes repeat; only lane 0 is read at the end).
+ * __builtin_shufflevector: GCC 12 and clang both have it. */
+#define IMBAL_VHALF8(v)                                                                            \
+    __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15)
+#define IMBAL_VHALF4(v)                                                                            \
+    __builtin_shufflevector(v, v, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7)
+#define IMBAL_VHALF2(v)                                                                            \
+    __builtin_shufflevector(v, v, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3)
+#define IMBAL_VHALF1(v)                                                                            \
+    __builtin_shufflevector(v, v, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+
 IMBAL_VINLINE float imbal_vhmax(imbal_vf v) {
-    const imbal_vi h8 = {8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15};
-    const imbal_vi h4 = {4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7};
-    const imbal_vi h2 = {2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3};
-    const imbal_vi h1 = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-    v = imbal_vmax(v, __builtin_shuffle(v, h8));
-    v = imbal_vmax(v, __builtin_shuffle(v, h4));
-    v = imbal_vmax(v, __builtin_shuffle(v, h2));
-    v = imbal_vmax(v, __builtin_shuffle(v, h1));
+    v = imbal_vmax(v, IMBAL_VHALF8(v));
+    v = imbal_vmax(v, IMBAL_VHALF4(v));
+    v = imbal_vmax(v, IMBAL_VHALF2(v));
+    v = imbal_vmax(v, IMBAL_VHALF1(v));
     return v[0];
 }
 
 IMBAL_VINLINE float imbal_vhsum(imbal_vf v) {
-    const imbal_vi h8 = {8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15};
-    const imbal_vi h4 = {4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7};
-    const imbal_vi h2 = {2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3};
-    const imbal_vi h1 = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-    v = v + __builtin_shuffle(v, h8);
-    v = v + __builtin_shuffle(v, h4);
-    v = v + __builtin_shuffle(v, h2);
-    v = v + __builtin_shuffle(v, h1);
+    v = v + IMBAL_VHALF8(v);
+    v = v + IMBAL_VHALF4(v);
+    v = v + IMBAL_VHALF2(v);
+    v = v + IMBAL_VHALF1(v);
     return v[0];
 }
 
