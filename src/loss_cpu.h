@@ -132,6 +132,14 @@ static inline float imbal_softmax_log_s(float ey, float so, float sum) {
     return imbal_loss_select(sum == sum, r, sum);
 }
 
+/* imbal_softmax_log_s for one row: the same bits, computing only the logarithm it selects
+ * (the branch-free form computes both so the narrow pass can run it in vector lanes). */
+static inline float imbal_softmax_log_s_row(float ey, float so, float sum) {
+    if (!(sum == sum)) return sum;
+    if (ey == 1.0f) return so <= 1.0f ? imbal_log1pf_unit(so) : imbal_logf_pos(1.0f + so);
+    return imbal_logf_pos(sum > 0.0f ? sum : 1.0f);
+}
+
 static inline float imbal_loss_load(imbal_dtype dtype, const void *base, int64_t i) {
     switch (dtype) {
     case IMBAL_F16:

@@ -144,11 +144,7 @@ __attribute__((always_inline)) static inline void softmax_row(const imbal_loss_c
     float so = row_exp_sum_other(z, c, m, y, e);
     float ey = e[y];
     float sum = so + ey;
-    /* imbal_softmax_log_s computes both of its logarithms to stay branch-free for the narrow
-     * pass; one row needs one of them (the same bits as the one it selects). */
-    float log_s = !(sum == sum) ? sum
-                  : ey == 1.0f  ? (so <= 1.0f ? imbal_log1pf_unit(so) : imbal_logf_pos(1.0f + so))
-                                : imbal_logf_pos(sum > 0.0f ? sum : 1.0f);
+    float log_s = imbal_softmax_log_s_row(ey, so, sum);
     float logp = (zy - m) - log_s;
     const float *cw = job->class_weights;
     float wy = cw ? cw[y] : 1.0f;
