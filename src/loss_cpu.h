@@ -26,6 +26,14 @@ typedef struct imbal_loss_cpu_plan {
 /* imbal_loss_cpu with the narrow-row pass allowed or not (tests compare the two). */
 imbal_status imbal_loss_cpu_path(imbal_ctx *ctx, const imbal_loss_job *job, int narrow);
 
+/* Every row loop of src/loss_cpu*.c runs in a clone for the widest vector unit found at load
+ * time (GCC function multiversioning, as in alias.c): x86-64-v4 (AVX-512), v3 (AVX2 and FMA) or
+ * the baseline. Lane counts are fixed (16), contraction is off (ISO C mode) and every
+ * multiply-add of the polynomials below is an explicit fmaf, so every clone computes
+ * bit-identical results. */
+#define IMBAL_LOSS_CLONES                                                                          \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
 /* Row passes; each returns IMBAL_OK or IMBAL_ERR_OUT_OF_MEMORY (ctx) for its row buffers. */
 imbal_status imbal_loss_cpu_softmax(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan);
 imbal_status imbal_loss_cpu_sigmoid(imbal_ctx *ctx, const imbal_loss_cpu_plan *plan);

@@ -65,13 +65,6 @@ __attribute__((always_inline)) static inline elem_out focal_elem(float x, float 
     return o;
 }
 
-/* Every row loop runs in a clone for the widest vector unit found at load time (GCC function
- * multiversioning, as in alias.c): x86-64-v4 (AVX-512), v3 (AVX2 and FMA) or the baseline. Lane
- * counts are fixed, contraction is off (ISO C mode) and the polynomials' multiply-adds are
- * explicit fmaf (loss_cpu.h), so every clone computes bit-identical results. */
-#define IMBAL_LOSS_CLONES                                                                          \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
 /* sum_j v_j in double, in 16 lanes (a fixed order: the same for every clone and thread count),
  * then the lanes pairwise and the tail; one running sum would be a chain of dependent adds. */
 __attribute__((always_inline)) static inline double row_sum(const float *restrict v, int64_t c) {

@@ -35,13 +35,6 @@ static void focal_factors(float gamma, float u, float logp, float p, float *mod,
     *grad = m * (1.0f - gamma * p * r);
 }
 
-/* Every row loop runs in a clone for the widest vector unit found at load time (GCC function
- * multiversioning, as in alias.c): x86-64-v4 (AVX-512), v3 (AVX2 and FMA) or the baseline. The
- * lane counts are fixed (16), contraction is off (ISO C mode) and every multiply-add is an
- * explicit fmaf, so every clone computes bit-identical results. */
-#define IMBAL_LOSS_CLONES                                                                          \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
 /* Row max and S_other = sum_{j != y} exp(z_j - max), both in 16 vector lanes (loss_cpu_vec.h),
  * then the lanes by halving; e receives exp(z_j - max). The classes past the last full vector
  * are one more vector, the row's last 16 classes: an overlapping load (max is idempotent, exp
