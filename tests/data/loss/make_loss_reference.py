@@ -174,6 +174,17 @@ case("ldam", "ldam", 7, 5, counts=True, cw=True, scale=0.5)
 case("ldam_none", "ldam", 7, 5, reduction="none", counts=True, ldam_m=0.3, ldam_s=10.0,
      n_ignored=1, scale=0.5)
 case("ldam_ls", "ldam", 7, 5, counts=True, eps=0.1, grad_scale=0.5, scale=0.5)
+# Rows of 16 classes or more take the vector row pass (groups of rows, an overlapping last vector);
+# the sigmoid kinds take spans of whole rows. 11 rows: two groups of 4 and a tail.
+case("ce_wide37", "ce", 11, 37, cw=True, eps=0.1, n_ignored=3)
+case("ce_wide100_sw", "ce", 11, 100, sw=True, n_ignored=1, scale=4.0)
+case("focal_wide100", "focal", 11, 100, cw=True, n_ignored=2)
+case("focal_wide48_g05_none", "focal", 11, 48, reduction="none", gamma=0.5, scale=5.0)
+case("ce_wide1100_bf16", "ce", 5, 1100, dtype="bf16", cw=True, n_ignored=1)
+case("bsm_wide40", "balanced-softmax", 9, 40, counts=True, n_ignored=2)
+case("ldam_wide40", "ldam", 9, 40, counts=True, cw=True, eps=0.1, scale=0.5)
+case("bce_wide37", "bce", 11, 37, pw=True, cw=True)
+case("sfocal_wide100_sum", "sigmoid-focal", 7, 100, reduction="sum")
 
 with open("cases.txt", "w") as f:
     f.write("\n".join(lines) + "\n")
