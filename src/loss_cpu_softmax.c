@@ -88,20 +88,30 @@ row_exp_sum_other(const float *restrict z, int64_t c, float m, int64_t y, float 
     return imbal_vhsum(so);
 }
 
-__attribute__((always_inline)) static inline void softmax_row(const imbal_loss_cpu_plan *plan,
-                                                              int64_t i, row_scratch *s) {
+/* One row's state between the phases of the row pass. */
+typedef struct row_state {
+    const float *z; /* the (transformed) logits row */
+    float *e;       /* exp(z - max), then the gradient for non-f32 dlogits */
+    int64_t y;
+    float m, so, zscale;
+    int ignored;
+} row_state;
+
+/* Phase 1: the target, the logits row (transformed into zb when a kind or dtype needs it) and
+ * its max; an ignored row gets its zero loss and gradient here and skips the other phases. */
+__attribute__((always_inline)) static inline void softmax_row_begin(const imbal_loss_cpu_plan *plan,
+                                                                    int64_t i, float *restrict zb,
+                                                                    float *e, row_state *r) {
     const imbal_loss_job *job = plan->job;
-    const imbal_loss_params *p = &job->p;
     const int64_t c = job->c;
-    float *restrict e = s->e;
-    /* f32 gradients go straight into dlogits; other dtypes through e and a rounding store. */
-    float *out = job->dlogits && job->dtype == IMBAL_F32 ? (float *)job->dlogits + i * c : NULL;
-    int64_t y = imbal_loss_target(job, i);
-    if (y == p->ignore_index) {
+    r->e = e;
+    r->y = imbal_loss_target(job, i);
+    r->ignored = r->y == job->p.ignore_index;
+    if (r->ignored) {
         plan->row_loss[i] = 0.0;
         if (job->per_sample) job->per_sample[i] = 0.0f;
-        if (out) {
-            memset(out, 0, (size_t)c * sizeof(float));
+        if (job->dlogits && job->dtype == IMBAL_F32) {
+            memset((float *)job->dlogits + i * c, 0, (size_t)c * sizeof(float));
         } else if (job->dlogits) {
             for (int64_t j = 0; j < c; ++j)
                 e[j] = 0.0f;
@@ -110,31 +120,46 @@ __attribute__((always_inline)) static inline void softmax_row(const imbal_loss_c
         return;
     }
     /* z: the f32 logits row itself when nothing transforms it (every read of z comes before the
-     * first write of dlogits, so in place is safe), else the transformed copy in s->z. */
-    const float *z;
-    float zscale = 1.0f;
+     * first write of dlogits, so in place is safe), else the transformed copy in zb. */
+    r->zscale = 1.0f;
     if (job->dtype == IMBAL_F32 && !plan->offset && !plan->margin) {
-        z = (const float *)job->logits + i * c;
+        r->z = (const float *)job->logits + i * c;
     } else {
-        float *restrict zb = s->z;
         imbal_loss_load_row(job->dtype, job->logits, i, c, zb);
         if (plan->offset) {
             const float *restrict off = plan->offset;
             for (int64_t j = 0; j < c; ++j)
                 zb[j] += off[j];
         } else if (plan->margin) {
-            zscale = p->ldam_scale;
-            zb[y] -= plan->margin[y];
+            r->zscale = job->p.ldam_scale;
+            zb[r->y] -= plan->margin[r->y];
             for (int64_t j = 0; j < c; ++j)
-                zb[j] *= zscale;
+                zb[j] *= r->zscale;
         }
-        z = zb;
+        r->z = zb;
     }
-    float zy = z[y];
-    float m = row_max(z, c);
-    if (isnan(zy)) m = NAN;
-    /* S_other = sum over j != y, summed directly so u = 1 - p_y keeps its precision. */
-    float so = row_exp_sum_other(z, c, m, y, e);
+    r->m = row_max(r->z, c);
+    if (isnan(r->z[r->y])) r->m = NAN;
+}
+
+/* Phase 2: S_other = sum over j != y, summed directly so u = 1 - p_y keeps its precision. */
+__attribute__((always_inline)) static inline void softmax_row_exp(const imbal_loss_cpu_plan *plan,
+                                                                  row_state *r) {
+    if (!r->ignored) r->so = row_exp_sum_other(r->z, plan->job->c, r->m, r->y, r->e);
+}
+
+/* Phase 3: the row's loss and its gradient. */
+__attribute__((always_inline)) static inline void softmax_row_end(const imbal_loss_cpu_plan *plan,
+                                                                  int64_t i, const row_state *r) {
+    if (r->ignored) return;
+    const imbal_loss_job *job = plan->job;
+    const imbal_loss_params *p = &job->p;
+    const int64_t c = job->c, y = r->y;
+    const float *restrict z = r->z;
+    float *restrict e = r->e;
+    const float m = r->m, so = r->so, zy = z[y];
+    /* f32 gradients go straight into dlogits; other dtypes through e and a rounding store. */
+    float *out = job->dlogits && job->dtype == IMBAL_F32 ? (float *)job->dlogits + i * c : NULL;
     float ey = e[y];
     float sum = so + ey;
     float log_s = imbal_softmax_log_s_row(ey, so, sum);
@@ -170,7 +195,7 @@ __attribute__((always_inline)) static inline void softmax_row(const imbal_loss_c
     if (!job->dlogits) return;
     /* d/dz_j = coef * [a p_j - b_j], a = (1-eps) w_y F + (eps/C) W, b_j = (1-eps) w_y F [j = y]
      * + (eps/C) w_j; coef = s * upstream / denominator, times s_ldam for ldam. */
-    float coef = sw * plan->grad_coef * zscale;
+    float coef = sw * plan->grad_coef * r->zscale;
     float inv_sum = 1.0f / sum;
     float ay = (1.0f - eps) * wy * fgrad;
     float es = eps * inv_c;
@@ -188,11 +213,28 @@ __attribute__((always_inline)) static inline void softmax_row(const imbal_loss_c
     if (!out) imbal_loss_store_row(job->dtype, job->dlogits, i, c, e);
 }
 
-/* Rows [begin, end), in the clone for this machine's vector unit. */
+/* Rows [begin, end) in groups of up to ROW_GROUP, each phase for every row of the group before
+ * the next phase, in the clone for this machine's vector unit. A row alone is mostly a chain of
+ * dependent steps (max, its horizontal reduction, exp, the sum's reduction, log, the gradient),
+ * and interleaving independent rows lets the core overlap them: ce at 16384 x 100 went from 104
+ * to 93 ns a row. The group's z, e and gradient rows must stay in L1 between the phases, so long
+ * rows go one at a time (a group of 4 made 16384 x 1000 25% slower). Each row's operations and
+ * their order are unchanged, so the bits are too. s holds ROW_GROUP rows of z, then of e. */
+#define ROW_GROUP 4
 IMBAL_LOSS_CLONES static void softmax_rows(const imbal_loss_cpu_plan *plan, int64_t begin,
                                            int64_t end, row_scratch *s) {
-    for (int64_t i = begin; i < end; ++i)
-        softmax_row(plan, i, s);
+    const int64_t c = plan->job->c;
+    const int64_t fit = 1024 / c, group = fit < 1 ? 1 : fit > ROW_GROUP ? ROW_GROUP : fit;
+    row_state r[ROW_GROUP];
+    for (int64_t i = begin; i < end; i += group) {
+        const int g = (int)(end - i < group ? end - i : group);
+        for (int k = 0; k < g; ++k)
+            softmax_row_begin(plan, i + k, s->z + k * c, s->e + k * c, &r[k]);
+        for (int k = 0; k < g; ++k)
+            softmax_row_exp(plan, &r[k]);
+        for (int k = 0; k < g; ++k)
+            softmax_row_end(plan, i + k, &r[k]);
+    }
 }
 
 /* ---- narrow rows: 16 rows in the vector lanes ---------------------------------------------- */
@@ -360,8 +402,8 @@ imbal_status imbal_loss_cpu_softmax(imbal_ctx *ctx, const imbal_loss_cpu_plan *p
 #pragma omp parallel num_threads(plan->threads) reduction(| : failed)
     {
         row_scratch s = {0};
-        if (!narrow) s.z = malloc((size_t)job->c * 2 * sizeof(float));
-        s.e = s.z ? s.z + job->c : NULL;
+        if (!narrow) s.z = malloc((size_t)job->c * 2 * ROW_GROUP * sizeof(float));
+        s.e = s.z ? s.z + job->c * ROW_GROUP : NULL;
         if (!narrow && !s.z) failed = 1;
         /* Blocks of rows, so the clone dispatch is paid once per block; every row's result is
          * independent of the blocking and of the thread count. */
@@ -378,6 +420,6 @@ imbal_status imbal_loss_cpu_softmax(imbal_ctx *ctx, const imbal_loss_cpu_plan *p
     }
     if (failed)
         return imbal_fail(ctx, IMBAL_ERR_OUT_OF_MEMORY, "loss: row buffer of %lld floats",
-                          (long long)(2 * job->c));
+                          (long long)(2 * ROW_GROUP * job->c));
     return IMBAL_OK;
 }
