@@ -97,6 +97,24 @@ IMBAL_VINLINE float imbal_vhsum(imbal_vf v) {
     return v[0];
 }
 
+/* A 16 x 16 block transposed in registers: afterwards r[j][l] is the old r[l][j]. Four rounds of
+ * the perfect shuffle, each interleaving r[i] with r[i + 8] (lanes 0-7, then 8-15), transpose a
+ * 2^4 x 2^4 block; each interleave is one two-source permute with AVX-512. Pure data movement,
+ * so every clone gives the same result. */
+IMBAL_VINLINE void imbal_vtranspose(imbal_vf r[IMBAL_VL]) {
+    for (int round = 0; round < 4; ++round) {
+        imbal_vf t[IMBAL_VL];
+        for (int i = 0; i < IMBAL_VL / 2; ++i) {
+            t[2 * i] = __builtin_shufflevector(r[i], r[i + 8], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5,
+                                               21, 6, 22, 7, 23);
+            t[2 * i + 1] = __builtin_shufflevector(r[i], r[i + 8], 8, 24, 9, 25, 10, 26, 11, 27, 12,
+                                                   28, 13, 29, 14, 30, 15, 31);
+        }
+        for (int i = 0; i < IMBAL_VL; ++i)
+            r[i] = t[i];
+    }
+}
+
 /* imbal_expf_nonpos (loss_cpu.h) on 16 lanes: the same operations in the same order, so the
  * same bits. */
 IMBAL_VINLINE imbal_vf imbal_vexp_nonpos(imbal_vf x) {
