@@ -185,6 +185,9 @@ case("bsm_wide40", "balanced-softmax", 9, 40, counts=True, n_ignored=2)
 case("ldam_wide40", "ldam", 9, 40, counts=True, cw=True, eps=0.1, scale=0.5)
 case("bce_wide37", "bce", 11, 37, pw=True, cw=True)
 case("sfocal_wide100_sum", "sigmoid-focal", 7, 100, reduction="sum")
+# Fewer than 16 classes and 8 rows or more: row losses summed 8 rows side by side, then the tail.
+case("bce_rows19", "bce", 19, 5)
+case("sfocal_rows17", "sigmoid-focal", 17, 10, cw=True)
 
 with open("cases.txt", "w") as f:
     f.write("\n".join(lines) + "\n")
