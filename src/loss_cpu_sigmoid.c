@@ -13,20 +13,28 @@ typedef struct elem_out {
 } elem_out;
 
 /* BCEWithLogits with pos_weight (torch.nn.BCEWithLogitsLoss): with lw = 1 + (pw - 1) t,
- * l = (1 - t) x + lw (log1p(exp(-|x|)) + max(-x, 0)) and dl/dx = lw sigmoid(x) - pw t. */
-__attribute__((always_inline)) static inline elem_out bce_elem(float x, float t, float pw) {
+ * l = (1 - t) x + lw (log1p(exp(-|x|)) + max(-x, 0)) and dl/dx = lw sigmoid(x) - pw t.
+ * has_pw = 0 (a constant at its call site) drops the pos_weight arithmetic, which with pw = 1 is
+ * exact (multiplications by 1, lw = 1), so the same bits for finite targets. */
+__attribute__((always_inline)) static inline elem_out bce_elem(float x, float t, float pw,
+                                                               int has_pw) {
     float e = imbal_expf_nonpos(-fabsf(x));
     /* Both sides are computed and then selected (no conditional arithmetic), so the loop over
      * classes vectorises. */
     float inv = 1.0f / (1.0f + e);
     float sig = imbal_loss_select(x >= 0.0f, inv, e * inv);
-    float lw = 1.0f + (pw - 1.0f) * t;
     elem_out o;
     /* (1 - t) x + lw max(-x, 0) regrouped by the sign of x, so nothing cancels: for x < 0 it is
      * (1 - t - lw) x = -pw t x. */
-    float lin_pos = (1.0f - t) * x, lin_neg = -pw * t * x;
-    o.loss = imbal_loss_select(x >= 0.0f, lin_pos, lin_neg) + lw * imbal_log1pf_unit(e);
-    o.grad = lw * sig - pw * t;
+    float lin_pos = (1.0f - t) * x;
+    if (has_pw) {
+        float lw = 1.0f + (pw - 1.0f) * t;
+        o.loss = imbal_loss_select(x >= 0.0f, lin_pos, -pw * t * x) + lw * imbal_log1pf_unit(e);
+        o.grad = lw * sig - pw * t;
+    } else {
+        o.loss = imbal_loss_select(x >= 0.0f, lin_pos, -t * x) + imbal_log1pf_unit(e);
+        o.grad = sig - t;
+    }
     return o;
 }
 
@@ -115,10 +123,19 @@ sigmoid_span(const imbal_loss_cpu_plan *plan, int64_t i, int64_t r, const row_sc
     float sw = job->sample_weights ? job->sample_weights[i] : 1.0f;
     float coef = sw * plan->grad_coef;
     /* Separate loops per kind with no optional pointers, so each vectorises. */
-    if (job->p.kind == IMBAL_LOSS_BCE) {
+    if (job->p.kind == IMBAL_LOSS_BCE && !job->pos_weight && !job->class_weights) {
+        /* Unweighted (pw = cw = 1): the weights' multiplications are exact, so skipping them
+         * gives the same bits for finite targets, and 8% less time at 65536 x 10. */
 #pragma omp simd
         for (int64_t j = 0; j < len; ++j) {
-            elem_out o = bce_elem(x[j], t[j], pw[j]);
+            elem_out o = bce_elem(x[j], t[j], 1.0f, 0);
+            l[j] = sw * o.loss;
+            g[j] = coef * o.grad;
+        }
+    } else if (job->p.kind == IMBAL_LOSS_BCE) {
+#pragma omp simd
+        for (int64_t j = 0; j < len; ++j) {
+            elem_out o = bce_elem(x[j], t[j], pw[j], 1);
             l[j] = cw[j] * sw * o.loss;
             g[j] = cw[j] * coef * o.grad;
         }
@@ -143,16 +160,24 @@ sigmoid_span(const imbal_loss_cpu_plan *plan, int64_t i, int64_t r, const row_sc
     if (c < 16) {
         /* Few classes: 8 rows side by side, each summed left to right from 0 as row_sum does
          * for C < 16 (its lanes stay 0), so the same bits without a chain of dependent scalar
-         * adds per row, which took ~40% of bce at 65536 x 10. */
-        for (int64_t q0 = 0; q0 < r; q0 += 8) {
-            const int64_t nq = r - q0 < 8 ? r - q0 : 8;
+         * adds per row, which took ~40% of bce at 65536 x 10. Whole groups of 8 index with
+         * constant strides (clamping the row index for a partial group per element cost a
+         * third of bce at 65536 x 10: 0.73 -> 0.60 ms); the last rows go one by one. */
+        int64_t q0 = 0;
+        for (; q0 + 8 <= r; q0 += 8) {
+            const float *b = l + q0 * c;
             double acc[8] = {0};
             for (int64_t j = 0; j < c; ++j)
-#pragma omp simd
                 for (int k = 0; k < 8; ++k)
-                    acc[k] += (double)l[(q0 + (k < nq ? k : nq - 1)) * c + j];
-            for (int64_t k = 0; k < nq; ++k)
+                    acc[k] += (double)b[k * c + j];
+            for (int k = 0; k < 8; ++k)
                 plan->row_loss[i + q0 + k] = acc[k];
+        }
+        for (; q0 < r; ++q0) {
+            double acc = 0.0;
+            for (int64_t j = 0; j < c; ++j)
+                acc += (double)l[q0 * c + j];
+            plan->row_loss[i + q0] = acc;
         }
     } else {
         for (int64_t q = 0; q < r; ++q)
