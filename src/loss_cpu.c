@@ -75,10 +75,9 @@ __attribute__((always_inline)) static inline int64_t denominator_scan(const imba
         return bad;
     }
     double lane[8] = {0};
-    /* Whole groups of 8 rows, then the tail in the same lanes. */
-    const int64_t whole = n / 8 * 8;
-    for (int64_t i0 = 0; i0 <= n; i0 += 8) {
-        const int64_t len = i0 < whole ? 8 : n - i0;
+    /* Groups of 8 rows; lanes past the last row read row i0 again and add 0. */
+    for (int64_t i0 = 0; i0 < n; i0 += 8) {
+        const int64_t len = n - i0 < 8 ? n - i0 : 8;
         for (int64_t k = 0; k < 8; ++k) {
             int64_t i = i0 + (k < len ? k : 0);
             int64_t y = k < len ? target_at(job->targets, i32, i) : ig;

@@ -187,6 +187,8 @@ case("bce_wide37", "bce", 11, 37, pw=True, cw=True)
 case("sfocal_wide100_sum", "sigmoid-focal", 7, 100, reduction="sum")
 # Fewer than 16 classes and 8 rows or more: row losses summed 8 rows side by side, then the tail.
 case("bce_rows19", "bce", 19, 5)
+# Weighted mean with a multiple of 8 rows: the denominator scan's groups of 8 end exactly.
+case("ce_sw16", "ce", 16, 5, cw=True, sw=True, n_ignored=2)
 case("sfocal_rows17", "sigmoid-focal", 17, 10, cw=True)
 
 with open("cases.txt", "w") as f:
