@@ -46,6 +46,14 @@ static imbal_status check_nonneg(imbal_ctx *ctx, const char *name, const float *
     return IMBAL_OK;
 }
 
+/* 8 double lanes added pairwise (lane k takes lane k + h for h = 4, 2, 1): a fixed order. */
+static inline double lanes_total(double lane[8]) {
+    for (int h = 4; h >= 1; h /= 2)
+        for (int k = 0; k < h; ++k)
+            lane[k] += lane[k + h];
+    return lane[0];
+}
+
 static inline int64_t target_at(const void *targets, int i32, int64_t i) {
     return i32 ? (int64_t)((const int32_t *)targets)[i] : ((const int64_t *)targets)[i];
 }
@@ -87,10 +95,7 @@ __attribute__((always_inline)) static inline int64_t denominator_scan(const imba
             lane[k] += in && !skip ? (double)(w * s) : 0.0;
         }
     }
-    for (int h = 4; h >= 1; h /= 2)
-        for (int k = 0; k < h; ++k)
-            lane[k] += lane[k + h];
-    *out = lane[0];
+    *out = lanes_total(lane);
     return bad;
 }
 
@@ -126,10 +131,7 @@ static double row_total(const double *v, int64_t n) {
             lane[k] += v[i + k];
     for (int64_t i = whole; i < n; ++i)
         lane[i - whole] += v[i];
-    for (int h = 4; h >= 1; h /= 2)
-        for (int k = 0; k < h; ++k)
-            lane[k] += lane[k + h];
-    return lane[0];
+    return lanes_total(lane);
 }
 
 /* balanced-softmax: tau * log(n_c / N) (Ren et al. 2020; Menon et al. 2021); a class with no

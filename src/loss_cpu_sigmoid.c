@@ -173,12 +173,8 @@ sigmoid_span(const imbal_loss_cpu_plan *plan, int64_t i, int64_t r, const row_sc
             for (int k = 0; k < 8; ++k)
                 plan->row_loss[i + q0 + k] = acc[k];
         }
-        for (; q0 < r; ++q0) {
-            double acc = 0.0;
-            for (int64_t j = 0; j < c; ++j)
-                acc += (double)l[q0 * c + j];
-            plan->row_loss[i + q0] = acc;
-        }
+        for (; q0 < r; ++q0)
+            plan->row_loss[i + q0] = row_sum(l + q0 * c, c);
     } else {
         for (int64_t q = 0; q < r; ++q)
             plan->row_loss[i + q] = row_sum(l + q * c, c);
