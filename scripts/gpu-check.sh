@@ -148,6 +148,33 @@ setup_deb_prefix() {
 
 if [ -d "$root/.deb" ]; then setup_deb_prefix; fi
 
+# ---- cuDNN -------------------------------------------------------------------------------------
+# The build needs cuDNN 9. Where the CUDA toolkit has none (and CUDNN_ROOT is unset), take the one
+# PyTorch brings (the nvidia-cudnn-cu13 wheel): its lib/ has only libcudnn.so.9, so a shim folder
+# gives the linker the unversioned name, and the wheel's lib/ goes on LD_LIBRARY_PATH.
+nvcc=${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
+find_cudnn() {
+    [ -x "$nvcc" ] || return 0 # no toolkit: the check below says so
+    local cuda_root
+    cuda_root=$(dirname "$(dirname "$(realpath "$nvcc")")")
+    if [ -n "${CUDNN_ROOT:-}" ] || ls "$cuda_root"/include/cudnn.h "$cuda_root"/targets/*/include/cudnn.h >/dev/null 2>&1; then
+        echo "cuDNN: ${CUDNN_ROOT:-$cuda_root}"
+        return 0
+    fi
+    local py=${IMBAL_PYTHON:-python3} wheel shim
+    wheel=$("$py" -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)
+    [ -n "$wheel" ] && [ -f "$wheel/include/cudnn.h" ] ||
+        die "no cuDNN: none in $cuda_root and no nvidia.cudnn wheel in $py (set CUDNN_ROOT)"
+    shim=$(mktemp -d)
+    mkdir -p "$shim/lib"
+    ln -s "$wheel/include" "$shim/include"
+    ln -s "$wheel/lib/libcudnn.so.9" "$shim/lib/libcudnn.so"
+    export CUDNN_ROOT=$shim
+    prepend LD_LIBRARY_PATH "$wheel/lib"
+    echo "cuDNN: the PyTorch wheel's, $wheel (shim $shim)"
+}
+find_cudnn
+
 if [ $deps_only = 1 ]; then
     step "where pkg-config finds the dependencies"
     missing=0
@@ -161,7 +188,7 @@ if [ $deps_only = 1 ]; then
     done
     # For a shell that wants the same environment:
     #   eval "$(scripts/gpu-check.sh --deps-only | grep ^export)"
-    for v in PATH PKG_CONFIG_PATH CMAKE_PREFIX_PATH CPATH LIBRARY_PATH LD_LIBRARY_PATH; do
+    for v in PATH PKG_CONFIG_PATH CMAKE_PREFIX_PATH CPATH LIBRARY_PATH LD_LIBRARY_PATH CUDNN_ROOT; do
         [ -z "${!v:-}" ] || printf 'export %s=%q\n' "$v" "${!v}"
     done
     [ $missing = 0 ] || die "dependencies missing (see above)"
@@ -171,7 +198,6 @@ fi
 # ---- does a CUDA device answer? ----------------------------------------------------------------
 step "GPU"
 command -v cmake >/dev/null || die "cmake is not installed (3.25 or newer is needed)"
-nvcc=${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
 [ -x "$nvcc" ] || die "no nvcc (looked on PATH and at /usr/local/cuda/bin/nvcc): the CUDA build needs the toolkit"
 gpu_name=unknown-gpu
 if command -v nvidia-smi >/dev/null; then
@@ -219,7 +245,11 @@ step "build"
 cmake --build "$build_dir" -j "$jobs" || die "build"
 
 step "tests"
-ctest --test-dir "$build_dir" --output-on-failure -j 2 || die "some tests failed (see above)"
+# Suites run side by side; each gets its share of the cores as OpenMP threads (16 threads each in
+# 8 suites at once made the CPU training tests 10x slower and one ran past its timeout).
+ctest_jobs=$((jobs < 8 ? jobs : 8))
+OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(((jobs + ctest_jobs - 1) / ctest_jobs))} \
+    ctest --test-dir "$build_dir" --output-on-failure -j "$ctest_jobs" || die "some tests failed (see above)"
 
 # Every GPU test suite is named *_gpu; with a device answering none of them may skip.
 step "GPU tests must run, not skip"

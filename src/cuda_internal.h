@@ -54,9 +54,13 @@ void **imbal_ctx_cuda_handles_slot(imbal_ctx *ctx);
 /* Call right after cudaGetLastError() has taken a failed call's error. Most CUDA errors are
  * cleared by that and the device stays usable; a sticky one (a kernel's illegal address, a
  * device-side assert) is not, and every later call of the process fails with it: then this
- * returns a note for the message saying so, else "". */
+ * returns a note for the message saying so, else "". cudaPeekAtLastError() cannot tell (on an
+ * H100 with CUDA 13 it said success after a kernel's illegal address had been taken), so this
+ * asks the context: a synchronize fails again only when the error is sticky. */
 static inline const char *imbal_cuda_lost_note(void) {
-    return cudaPeekAtLastError() != cudaSuccess
+    const cudaError_t e = cudaDeviceSynchronize();
+    (void)cudaGetLastError();
+    return e != cudaSuccess
                ? "; the CUDA context is lost (a sticky error): this process can no longer use "
                  "the device"
                : "";
