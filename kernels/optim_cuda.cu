@@ -1,6 +1,6 @@
 /* imbal: the CUDA twins of the optimizer steps (src/optim_internal.h): one grid-stride
  * element-wise kernel each on the default stream, in the CPU twin's operation order
- * (src/optim_cpu.c), launch checked and synchronised. The dispatcher (src/optim.c) has
+ * (src/optim_cpu.c), launch checked, not synchronised. The dispatcher (src/optim.c) has
  * validated the arguments; here the pointers are checked to belong to the device. */
 #include <cuda_runtime.h>
 
@@ -75,7 +75,6 @@ extern "C" imbal_status imbal_sgd_cuda(imbal_ctx *ctx, int device, const imbal_s
     sgd_kernel<<<grid_for(job->n), kThreads>>>(job->n, job->lr, job->weight_decay, job->momentum,
                                                job->nesterov, job->param, job->grad, job->buf);
     IMBAL_CUDA_TRY(ctx, cudaGetLastError());
-    IMBAL_CUDA_TRY(ctx, cudaDeviceSynchronize());
     return IMBAL_OK;
 }
 
@@ -89,6 +88,5 @@ extern "C" imbal_status imbal_adamw_cuda(imbal_ctx *ctx, int device, const imbal
     if (st != IMBAL_OK) return st;
     adamw_kernel<<<grid_for(job->n), kThreads>>>(*job);
     IMBAL_CUDA_TRY(ctx, cudaGetLastError());
-    IMBAL_CUDA_TRY(ctx, cudaDeviceSynchronize());
     return IMBAL_OK;
 }

@@ -2,7 +2,9 @@
  *
  * A step updates one parameter tensor from its gradient and its state tensors, all f32 and of the
  * same shape on the call's device (CPU twin: a vectorisable OpenMP loop; CUDA twin: one
- * element-wise kernel on the default stream). Definitions and papers in docs/optim.md. */
+ * element-wise kernel on the default stream, without synchronising the host: a training step's
+ * 60-odd parameter updates queue behind the backward pass, and a later copy to the host sees
+ * them). Definitions and papers in docs/optim.md. */
 #ifndef IMBAL_OPTIM_H
 #define IMBAL_OPTIM_H
 
