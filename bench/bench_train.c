@@ -5,7 +5,7 @@
  *
  *   bench_train [--device auto|cpu|cuda] [--arch resnet20] [--batch 256] [--steps N]
  *               [--warmup W] [--threads T] [--dtype f32|bf16|all] [--classes K]
- *               [--pipeline DIR] [--aug SPEC] [--json]
+ *               [--conv-search 0|1|all] [--pipeline DIR] [--aug SPEC] [--json]
  *
  * --device auto (the default) is cuda:0 where a device answers, else the CPU. Data: one batch of
  * standard-normal images and uniform labels (Philox, fixed seed) in the device's memory, reused
@@ -15,6 +15,12 @@
  * at the end). One JSON line per configuration:
  *   {"bench": "train", "impl": "imbal", "device", "device_name", "arch", "params", "batch",
  *    "dtype", "threads", "steps", "warmup", "seconds", "ms_per_step", "images_per_s"}
+ * --conv-search: rows with the cuDNN engine search off (0: the heuristics' first engine, the
+ * default of imbal train) and on (1: imbal_model_config.conv_search, what `imbal train
+ * --conv-search` does; torch_train.py sets cudnn.benchmark, its equivalent); "all" (the default)
+ * gives both on CUDA; the CPU ignores it. Each row says "conv_search". --tf32 likewise for the
+ * f32 rows: 1 allows TF32 tensor-core convolutions (imbal_model_config.conv_tf32, `imbal train
+ * --tf32`), which PyTorch's f32 convolutions use by default (torch.backends.cudnn.allow_tf32).
  * The bf16 row trains a bf16 backbone (imbal_model_config.dtype: bf16 activations and conv
  * weight copies, f32 master weights and head; the batch stays f32 and the model rounds it). On the
  * CPU, which takes f32 only, it is {"..., "dtype": "bf16", "skipped": "bf16 needs CUDA ..."}.
@@ -49,6 +55,8 @@
 typedef struct options {
     const char *device, *arch, *dtype, *pipeline, *aug;
     int batch, steps, warmup, threads, classes;
+    int search; /* --conv-search: 0, 1, or -1 (all: both on CUDA, 0 on the CPU) */
+    int tf32;   /* --tf32: likewise, for the f32 rows */
 } options;
 
 /* What every row shares. */
@@ -58,13 +66,17 @@ typedef struct row_info {
     char dev_name[128];
     int threads;
     long long params;
+    int search; /* this row's imbal_model_config.conv_search */
+    int tf32;   /* and conv_tf32 */
 } row_info;
 
 static void print_head(const row_info *ri, const char *dtype) {
     printf(
         "{\"bench\": \"train\", \"impl\": \"imbal\", \"device\": \"%s\", \"device_name\": \"%s\", "
-        "\"arch\": \"%s\", \"params\": %lld, \"batch\": %d, \"dtype\": \"%s\", \"threads\": %d",
-        ri->dev_kind, ri->dev_name, ri->o->arch, ri->params, ri->o->batch, dtype, ri->threads);
+        "\"arch\": \"%s\", \"params\": %lld, \"batch\": %d, \"dtype\": \"%s\", \"threads\": %d, "
+        "\"conv_search\": %d, \"tf32\": %d",
+        ri->dev_kind, ri->dev_name, ri->o->arch, ri->params, ri->o->batch, dtype, ri->threads,
+        ri->search, ri->tf32);
 }
 
 static void print_timing(const row_info *ri, int steps, double s) {
@@ -111,12 +123,14 @@ static imbal_status zeros_like(imbal_ctx *ctx, imbal_tensor *t, const imbal_tens
 }
 
 static imbal_status trainer_create(imbal_ctx *ctx, imbal_device dev, const options *o, int classes,
-                                   int hw, imbal_dtype dtype, trainer *t) {
+                                   int hw, imbal_dtype dtype, const row_info *ri, trainer *t) {
     memset(t, 0, sizeof *t);
     imbal_model_config mc;
     imbal_model_config_default(&mc, classes);
     mc.height = mc.width_px = hw;
     mc.dtype = dtype;
+    mc.conv_search = ri->search;
+    mc.conv_tf32 = ri->tf32;
     imbal_status st = imbal_model_config_preset(ctx, o->arch, &mc);
     if (st == IMBAL_OK) st = imbal_model_create(ctx, dev, &mc, o->batch, SEED, &t->model);
     if (st != IMBAL_OK) return st;
@@ -201,7 +215,7 @@ static int bench_memory(imbal_ctx *ctx, imbal_device dev, imbal_dtype dtype, row
     const options *o = ri->o;
     trainer t;
     imbal_tensor x = {0}, labels = {0};
-    imbal_status st = trainer_create(ctx, dev, o, o->classes, 32, dtype, &t);
+    imbal_status st = trainer_create(ctx, dev, o, o->classes, 32, dtype, ri, &t);
     if (st == IMBAL_OK) {
         ri->params = (long long)imbal_model_num_scalars(t.model);
         st = make_data(ctx, dev, o->batch, o->classes, 32, &x, &labels);
@@ -374,7 +388,7 @@ static int bench_pipeline(imbal_ctx *ctx, imbal_device dev, row_info *ri) {
         double s = 0;
         imbal_status st = feed_create(ctx, dev, o, ds, ri->threads, &f);
         if (st == IMBAL_OK && with_model) {
-            st = trainer_create(ctx, dev, o, imbal_dataset_num_classes(ds), f.S, IMBAL_F32, &t);
+            st = trainer_create(ctx, dev, o, imbal_dataset_num_classes(ds), f.S, IMBAL_F32, ri, &t);
             if (st == IMBAL_OK) ri->params = (long long)imbal_model_num_scalars(t.model);
         }
         /* The input side alone is ~100x faster than training: at least 20 batches. */
@@ -401,15 +415,17 @@ static int bench_pipeline(imbal_ctx *ctx, imbal_device dev, row_info *ri) {
 /* ---- main ---------------------------------------------------------------------------------- */
 
 static void usage(void) {
-    fprintf(stderr, "usage: bench_train [--device auto|cpu|cuda] [--arch resnet20] [--batch 256] "
-                    "[--steps N] [--warmup W] [--threads T] [--dtype f32|bf16|all] [--classes K] "
-                    "[--pipeline DIR] [--aug SPEC] [--json]\n");
+    fprintf(stderr,
+            "usage: bench_train [--device auto|cpu|cuda] [--arch resnet20] [--batch 256] "
+            "[--steps N] [--warmup W] [--threads T] [--dtype f32|bf16|all] [--classes K] "
+            "[--conv-search 0|1|all] [--tf32 0|1|all] [--pipeline DIR] [--aug SPEC] [--json]\n");
 }
 
 static int parse_args(int argc, char **argv, options *o) {
     o->device = "auto", o->arch = "resnet20", o->dtype = "all", o->pipeline = NULL;
     o->aug = "crop=32:pad=4,flip,normalize=cifar10";
     o->batch = 256, o->steps = 0, o->warmup = -1, o->threads = 0, o->classes = 10;
+    o->search = -1, o->tf32 = -1;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) continue; /* always JSON, like the other benches' --json */
@@ -434,10 +450,21 @@ static int parse_args(int argc, char **argv, options *o) {
             o->threads = atoi(v);
         else if (strcmp(a, "--classes") == 0)
             o->classes = atoi(v);
+        else if (strcmp(a, "--tf32") == 0)
+            o->tf32 = strcmp(v, "all") == 0 ? -1
+                      : strcmp(v, "1") == 0 ? 1
+                      : strcmp(v, "0") == 0 ? 0
+                                            : -2;
+        else if (strcmp(a, "--conv-search") == 0)
+            o->search = strcmp(v, "all") == 0 ? -1
+                        : strcmp(v, "1") == 0 ? 1
+                        : strcmp(v, "0") == 0 ? 0
+                                              : -2;
         else
             return -1;
         ++i;
     }
+    if (o->search < -1 || o->tf32 < -1) return -1;
     if (o->batch < 1 || o->steps < 0 || o->warmup < -1 || o->threads < 0 || o->classes < 2)
         return -1;
     if (strcmp(o->dtype, "f32") && strcmp(o->dtype, "bf16") && strcmp(o->dtype, "all")) return -1;
@@ -470,16 +497,25 @@ int main(int argc, char **argv) {
     ri.threads = imbal_ctx_threads(ctx);
     if (ri.threads < 1) ri.threads = omp_get_max_threads(); /* the context's default */
     bench_device_name(ctx, dev, ri.dev_name, sizeof ri.dev_name);
-    if (strcmp(o.dtype, "bf16") != 0) rc |= bench_memory(ctx, dev, IMBAL_F32, &ri);
-    if (strcmp(o.dtype, "f32") != 0) {
-        if (cuda) {
-            rc |= bench_memory(ctx, dev, IMBAL_BF16, &ri);
-        } else { /* the CPU twins take f32 only */
-            print_head(&ri, "bf16");
-            printf(", \"skipped\": \"bf16 needs CUDA (the CPU twins take f32 only)\"}\n");
-            fflush(stdout);
+    /* The engine search only means something on CUDA: the CPU gets one row per dtype. */
+    const int s_first = o.search == 1 ? 1 : 0, s_last = o.search == 0 || !cuda ? 0 : 1;
+    const int t_first = o.tf32 == 1 ? 1 : 0, t_last = o.tf32 == 0 || !cuda ? 0 : 1;
+    for (ri.search = s_first; ri.search <= s_last; ri.search++) {
+        for (ri.tf32 = t_first; ri.tf32 <= t_last && strcmp(o.dtype, "bf16") != 0; ri.tf32++)
+            rc |= bench_memory(ctx, dev, IMBAL_F32, &ri);
+        ri.tf32 = 0; /* bf16 rows: tensor cores anyway */
+        if (strcmp(o.dtype, "f32") != 0) {
+            if (cuda) {
+                rc |= bench_memory(ctx, dev, IMBAL_BF16, &ri);
+            } else { /* the CPU twins take f32 only */
+                print_head(&ri, "bf16");
+                printf(", \"skipped\": \"bf16 needs CUDA (the CPU twins take f32 only)\"}\n");
+                fflush(stdout);
+            }
         }
     }
+    ri.search = s_last; /* the pipeline rows train with the search on where it ran, in f32 */
+    ri.tf32 = 0;
     if (o.pipeline) rc |= bench_pipeline(ctx, dev, &ri);
     imbal_ctx_destroy(ctx);
     return rc;

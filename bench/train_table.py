@@ -5,7 +5,9 @@
 
 Reads bench_train's records ({"bench": "train", "impl": "imbal", ...}) and torch_train.py's
 ({"bench": "train", "impl": "torch-eager", ...}) and pairs them by (device, arch, batch, dtype,
-threads on the CPU). First table: images/s of both and the ratio imbal / torch (> 1: imbal is
+threads on the CPU); bench_train's rows with the cuDNN engine search off and on ("conv_search")
+and with TF32 convolutions ("tf32") are each set against the one torch row (which runs with
+cudnn.benchmark and PyTorch's default TF32 convolutions). First table: images/s of both and the ratio imbal / torch (> 1: imbal is
 faster; the issue's target is >= 1.0 on every row); a record with "skipped" shows its reason.
 The parameter counts of a pair must agree (the same network): a mismatch is printed as a warning
 on stderr and marked in the table. Second table (when bench_train --pipeline rows are present):
@@ -25,6 +27,12 @@ def key_of(r):
     return (dev, r.get("arch"), r.get("batch"), r.get("dtype"), threads)
 
 
+def search_of(r):
+    """bench_train's convolution options, each row its own line: the cuDNN engine search and
+    TF32 (0/1 each; older records have neither)."""
+    return (r.get("conv_search", 0), r.get("tf32", 0))
+
+
 def main(paths):
     ours, theirs, pipes = {}, {}, []
     for _, r in read_records(paths):
@@ -33,15 +41,19 @@ def main(paths):
         if r.get("pipeline"):
             pipes.append(r)
         elif r.get("impl") == "imbal":
-            ours[key_of(r)] = r
+            ours[key_of(r) + (search_of(r),)] = r
         elif r.get("impl") == "torch-eager":
             theirs[key_of(r)] = r
-    keys = sorted(set(ours) | set(theirs), key=lambda k: tuple(str(x) for x in k))
-    print("| device | threads | arch | batch | dtype | imbal images/s | torch eager images/s"
-          " | imbal / torch | params |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for k in keys:
-        a, b = ours.get(k), theirs.get(k)
+    # One line per imbal row (engine search off and on), each against the torch row of its key.
+    keys = set(ours) | {k + ((0, 0),) for k in theirs if not any(o[:-1] == k for o in ours)}
+    keys = sorted(keys, key=lambda k: tuple(str(x) for x in k))
+    print("| device | threads | arch | batch | dtype | conv options | imbal images/s"
+          " | torch eager images/s | imbal / torch | params |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for ks in keys:
+        k, (search, tf32) = ks[:-1], ks[-1]
+        opts = ", ".join(n for n, on in (("engine search", search), ("tf32", tf32)) if on) or "-"
+        a, b = ours.get(ks), theirs.get(k)
         dev, arch, batch, dtype, threads = k
         names = [r.get("device_name") for r in (a, b) if r and r.get("device_name") not in
                  (None, "", "cpu", "?")]
@@ -58,7 +70,8 @@ def main(paths):
             params = f"MISMATCH {pa} vs {pb}"
         else:
             params = str(pa or pb or "n/a")
-        print(f"| {dev} ({name}) | {fmt(threads)} | {arch} | {batch} | {dtype} | {cell_a}"
+        print(f"| {dev} ({name}) | {fmt(threads)} | {arch} | {batch} | {dtype}"
+              f" | {opts} | {cell_a}"
               f" | {cell_b} | {ratio} | {params} |")
     if not pipes:
         return 0
@@ -67,7 +80,7 @@ def main(paths):
           " | pipeline / in-memory |")
     print("|---|---|---|---|---|---|---|")
     for r in pipes:
-        base = ours.get(key_of(r))
+        base = ours.get(key_of(r) + (search_of(r),))
         bi = base.get("images_per_s") if base and "skipped" not in base else None
         share = fmt(r["images_per_s"] / bi, ".2f", "x") if bi else "n/a"
         print(f"| {r['device']} | {r['threads']} | {r['pipeline']} | `{r.get('aug', '')}`"

@@ -6,7 +6,9 @@
  *   descriptor (float compute, cross-correlation, 2 spatial dims) -> one operation node (forward,
  *   backward-data or backward-filter; alpha 1, beta 0) -> operation graph -> engine heuristics
  *   (mode A, then FALLBACK) -> the first engine config, in heuristic order, that passes our
- *   numerics filter and finalizes into an execution plan -> its workspace size.
+ *   numerics filter and finalizes into an execution plan -> its workspace size. With the plan's
+ *   search on (imbal_conv_plan_set_search, like PyTorch's cudnn.benchmark), the first 8 such
+ *   configs are timed on the first call's operands and the fastest is kept.
  * A call then builds a variant pack (the device pointers + the shared workspace) and runs
  * cudnnBackendExecute on the context's cuDNN handle (default stream).
  *
@@ -15,7 +17,8 @@
  * results match the CPU twin to ~1e-5; for every dtype we refuse NONDETERMINISTIC engines (atomics
  * in wgrad) so reruns give the same bits. Only when no engine passes do we relax (first the
  * precision notes, then determinism), and say so on the context at IMBAL_LOG_WARN; the engine
- * chosen is logged at IMBAL_LOG_DEBUG. bf16 allows tensor cores (that is its point).
+ * chosen is logged at IMBAL_LOG_DEBUG. bf16 allows tensor cores (that is its point), and so does an
+ * f32 plan with TF32 allowed (imbal_conv_plan_set_tf32, PyTorch's default for convolutions).
  *
  * bf16: x, w, y, dx, dy are bf16; cuDNN's weight-grad output has w's data type, so the bf16 dw is
  * computed into a bf16 scratch (accumulated in f32 inside cuDNN, rounded once to bf16) and widened
@@ -97,6 +100,12 @@ struct CachedPlan {
     int64_t align[3]; /* x, w, y (dx, w, dy / x, dw, dy): the alignments the plan was built for */
     cudnnBackendDescriptor_t plan;
     int64_t workspace;
+    /* Backward-data with some input pixels under no kernel tap (stride > kernel extent, as the
+     * 1x1 stride-2 shortcut): cuDNN's bf16 engine computes dx into its workspace in NHWC, writes
+     * only the pixels that get a contribution and converts all of them (compute-sanitizer's
+     * initcheck on an H100, cuDNN 9 of PyTorch 2.11): zeroed first, those pixels read 0, as they
+     * must, instead of whatever the layer's other directions left in the shared workspace. */
+    int clear_ws;
     /* The descriptors the plan was built from (tensors, convolution, operation, graph, engine
      * config), kept alive as long as the plan: cuDNN does not document that a finalized plan
      * survives them, and cudnn-frontend also keeps them referenced. */
@@ -340,9 +349,76 @@ void free_configs(cudnnBackendDescriptor_t *cfgs, int64_t n) {
     free(cfgs);
 }
 
+/* One finalized engine config of a search. */
+struct Candidate {
+    cudnnBackendDescriptor_t plan, cfg;
+    int64_t workspace, engine;
+    float ms; /* its time, -1 until timed */
+};
+constexpr int kSearchMax = 8;
+
+/* Runs an execution plan on the three operands (x, w, y in the plan's direction's roles). */
+imbal_status execute_plan(imbal_ctx *ctx, cudnnHandle_t h, cudnnBackendDescriptor_t plan, void *ws,
+                          void *const ptrs[3]) {
+    const int64_t uids[3] = {kUidX, kUidW, kUidY};
+    Desc vp;
+    DNN_TRY(ctx, cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &vp.d));
+    DNN_TRY(ctx, cudnnBackendSetAttribute(vp.d, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS,
+                                          CUDNN_TYPE_INT64, 3, uids));
+    DNN_TRY(ctx, cudnnBackendSetAttribute(vp.d, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS,
+                                          CUDNN_TYPE_VOID_PTR, 3, (void *)ptrs));
+    DNN_TRY(ctx, cudnnBackendSetAttribute(vp.d, CUDNN_ATTR_VARIANT_PACK_WORKSPACE,
+                                          CUDNN_TYPE_VOID_PTR, 1, &ws));
+    DNN_TRY(ctx, cudnnBackendFinalize(vp.d));
+    DNN_TRY(ctx, cudnnBackendExecute(h, plan, vp.d));
+    return IMBAL_OK;
+}
+
+/* The plan search (imbal_conv_plan_set_search; PyTorch's cudnn.benchmark): each candidate runs
+ * once to warm up, then kSearchRuns times between two events on the caller's real operands (the
+ * output is overwritten, and written again by the real call after); the fastest wins. A candidate
+ * that fails to run is skipped; if no workspace can be had, the heuristics' first is kept. */
+int fastest_candidate(imbal_ctx *ctx, cudnnHandle_t h, Candidate *cand, int ncand,
+                      void *const ptrs[3]) {
+    constexpr int kSearchRuns = 3;
+    if (!ptrs) return 0;
+    int64_t ws_max = 0;
+    for (int c = 0; c < ncand; c++)
+        ws_max = cand[c].workspace > ws_max ? cand[c].workspace : ws_max;
+    void *ws = NULL;
+    cudaEvent_t e0 = NULL, e1 = NULL;
+    int best = -1;
+    if ((ws_max > 0 && cudaMalloc(&ws, (size_t)ws_max) != cudaSuccess) ||
+        cudaEventCreate(&e0) != cudaSuccess || cudaEventCreate(&e1) != cudaSuccess) {
+        (void)cudaGetLastError();
+    } else {
+        for (int c = 0; c < ncand; c++) {
+            if (execute_plan(ctx, h, cand[c].plan, ws, ptrs) != IMBAL_OK) continue;
+            imbal_status st = IMBAL_OK;
+            (void)cudaEventRecord(e0, 0);
+            for (int r = 0; r < kSearchRuns && st == IMBAL_OK; r++)
+                st = execute_plan(ctx, h, cand[c].plan, ws, ptrs);
+            (void)cudaEventRecord(e1, 0);
+            float ms = -1.0f;
+            if (st != IMBAL_OK || cudaEventSynchronize(e1) != cudaSuccess ||
+                cudaEventElapsedTime(&ms, e0, e1) != cudaSuccess) {
+                (void)cudaGetLastError();
+                continue;
+            }
+            cand[c].ms = ms / kSearchRuns;
+            if (best < 0 || cand[c].ms < cand[best].ms) best = c;
+        }
+    }
+    if (e0) (void)cudaEventDestroy(e0);
+    if (e1) (void)cudaEventDestroy(e1);
+    if (ws) (void)cudaFree(ws);
+    (void)cudaGetLastError();
+    return best < 0 ? 0 : best;
+}
+
 /* Builds the execution plan for one direction at batch n and the given alignments. */
 imbal_status build_plan(imbal_ctx *ctx, const imbal_conv_plan *cp, cudnnHandle_t h, int dir, int n,
-                        const int64_t align[3], CachedPlan *out) {
+                        const int64_t align[3], void *const ptrs[3], CachedPlan *out) {
     const imbal_conv2d_shape *s = &cp->shape;
     int p, q;
     imbal_conv2d_out_hw(s, &p, &q);
@@ -375,25 +451,37 @@ imbal_status build_plan(imbal_ctx *ctx, const imbal_conv_plan *cp, cudnnHandle_t
             return st;
         }
     }
-    int found = 0, chosen_class = -1;
-    int64_t chosen_engine = -1;
-    for (int cls = 0; cls <= 2 && !found; cls++) {
-        for (int m = 0; m < 2 && !found; m++) {
-            for (int64_t i = 0; i < counts[m] && !found; i++) {
+    /* The first configs of the best numerics class that finalize: one, or with the plan's
+     * search on up to kSearchMax, timed below. */
+    Candidate cand[kSearchMax];
+    int ncand = 0, chosen_class = -1;
+    const int want = cp->search ? kSearchMax : 1;
+    for (int cls = 0; cls <= 2 && ncand == 0; cls++) {
+        for (int m = 0; m < 2 && ncand < want; m++) {
+            for (int64_t i = 0; i < counts[m] && ncand < want; i++) {
                 int64_t engine = -1;
-                if (config_class(lists[m][i], !bf16, &engine) != cls) continue;
-                if (try_plan(h, lists[m][i], &out->plan, &out->workspace)) {
-                    out->keep[6] = lists[m][i]; /* kept with the plan, not freed below */
+                if (config_class(lists[m][i], !bf16 && !cp->tf32, &engine) != cls) continue;
+                Candidate *c = &cand[ncand];
+                if (try_plan(h, lists[m][i], &c->plan, &c->workspace)) {
+                    c->cfg = lists[m][i]; /* kept with the plan, not freed below */
+                    c->engine = engine;
+                    c->ms = -1.0f;
                     lists[m][i] = NULL;
-                    found = 1;
+                    ncand++;
                     chosen_class = cls;
-                    chosen_engine = engine;
                 }
             }
         }
     }
     free_configs(lists[0], counts[0]);
     free_configs(lists[1], counts[1]);
+    const int found = ncand > 0;
+    const int best = ncand > 1 ? fastest_candidate(ctx, h, cand, ncand, ptrs) : 0;
+    for (int c = 0; c < ncand; c++) {
+        if (c == best) continue;
+        (void)cudnnBackendDestroyDescriptor(cand[c].plan);
+        (void)cudnnBackendDestroyDescriptor(cand[c].cfg);
+    }
     if (!found)
         return imbal_fail(
             ctx, IMBAL_ERR_UNSUPPORTED,
@@ -402,6 +490,10 @@ imbal_status build_plan(imbal_ctx *ctx, const imbal_conv_plan *cp, cudnnHandle_t
             "(%lld from heuristics mode A, %lld from FALLBACK)",
             kDirName[dir], n, s->c, s->h, s->w, s->k, s->r, s->s, s->stride, s->pad,
             bf16 ? "bf16" : "f32", (long long)counts[0], (long long)counts[1]);
+    out->plan = cand[best].plan;
+    out->workspace = cand[best].workspace;
+    out->keep[6] = cand[best].cfg;
+    const int64_t chosen_engine = cand[best].engine;
     if (chosen_class > 0)
         imbal_log(ctx, IMBAL_LOG_WARN,
                   "conv2d %s (n %d, c %d, %dx%d, k %d): no %s cuDNN engine; using one with %s",
@@ -410,9 +502,10 @@ imbal_status build_plan(imbal_ctx *ctx, const imbal_conv_plan *cp, cudnnHandle_t
                   chosen_class == 1 ? "tensor-core (TF32), FFT or Winograd numerics"
                                     : "nondeterministic numerics");
     imbal_log(ctx, IMBAL_LOG_DEBUG,
-              "conv2d %s (n %d, c %d, %dx%d, k %d, %s): cuDNN engine %lld, workspace %lld bytes",
+              "conv2d %s (n %d, c %d, %dx%d, k %d, %s): cuDNN engine %lld, workspace %lld bytes, "
+              "%.4f ms (timed among %d; -1: not timed)",
               kDirName[dir], n, s->c, s->h, s->w, s->k, bf16 ? "bf16" : "f32",
-              (long long)chosen_engine, (long long)out->workspace);
+              (long long)chosen_engine, (long long)out->workspace, (double)cand[best].ms, ncand);
     out->keep[0] = x.release();
     out->keep[1] = w.release();
     out->keep[2] = y.release();
@@ -421,13 +514,14 @@ imbal_status build_plan(imbal_ctx *ctx, const imbal_conv_plan *cp, cudnnHandle_t
     out->keep[5] = graph.release();
     out->dir = dir;
     out->n = n;
+    out->clear_ws = dir == kBwdData && (s->stride > s->r || s->stride > s->s);
     memcpy(out->align, align, sizeof out->align);
     return IMBAL_OK;
 }
 
 /* The cached plan for (dir, n, align), built on first use; grows the shared workspace. */
 imbal_status get_plan(imbal_ctx *ctx, imbal_conv_plan *cp, cudnnHandle_t h, int dir, int n,
-                      const int64_t align[3], CachedPlan **out) {
+                      const int64_t align[3], void *const ptrs[3], CachedPlan **out) {
     ConvCuda *cc = (ConvCuda *)cp->cuda;
     for (int i = 0; i < cc->count; i++) {
         CachedPlan *c = &cc->plans[i];
@@ -447,7 +541,7 @@ imbal_status get_plan(imbal_ctx *ctx, imbal_conv_plan *cp, cudnnHandle_t h, int 
     }
     CachedPlan fresh;
     memset(&fresh, 0, sizeof fresh);
-    imbal_status st = build_plan(ctx, cp, h, dir, n, align, &fresh);
+    imbal_status st = build_plan(ctx, cp, h, dir, n, align, ptrs, &fresh);
     if (st != IMBAL_OK) return st;
     if ((size_t)fresh.workspace > cc->ws_bytes) {
         /* The old buffer may still be read by work queued on the default stream; cudaFree
@@ -483,19 +577,10 @@ imbal_status get_plan(imbal_ctx *ctx, imbal_conv_plan *cp, cudnnHandle_t h, int 
 
 imbal_status execute(imbal_ctx *ctx, cudnnHandle_t h, CachedPlan *cpl, void *ws, void *px, void *pw,
                      void *py) {
-    const int64_t uids[3] = {kUidX, kUidW, kUidY};
-    void *ptrs[3] = {px, pw, py};
-    Desc vp;
-    DNN_TRY(ctx, cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &vp.d));
-    DNN_TRY(ctx, cudnnBackendSetAttribute(vp.d, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS,
-                                          CUDNN_TYPE_INT64, 3, uids));
-    DNN_TRY(ctx, cudnnBackendSetAttribute(vp.d, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS,
-                                          CUDNN_TYPE_VOID_PTR, 3, ptrs));
-    DNN_TRY(ctx, cudnnBackendSetAttribute(vp.d, CUDNN_ATTR_VARIANT_PACK_WORKSPACE,
-                                          CUDNN_TYPE_VOID_PTR, 1, &ws));
-    DNN_TRY(ctx, cudnnBackendFinalize(vp.d));
-    DNN_TRY(ctx, cudnnBackendExecute(h, cpl->plan, vp.d));
-    return IMBAL_OK;
+    void *const ptrs[3] = {px, pw, py};
+    if (cpl->clear_ws && cpl->workspace > 0)
+        IMBAL_CUDA_TRY(ctx, cudaMemsetAsync(ws, 0, (size_t)cpl->workspace, 0));
+    return execute_plan(ctx, h, cpl->plan, ws, ptrs);
 }
 
 __global__ void widen_bf16(const __nv_bfloat16 *__restrict__ src, float *__restrict__ dst,
@@ -542,7 +627,8 @@ imbal_status run_dir(imbal_ctx *ctx, imbal_conv_plan *cp, int dir, int n, void *
     const int64_t align[3] = {ptr_alignment(px, elem), ptr_alignment(pw_eff, elem),
                               ptr_alignment(py, elem)};
     CachedPlan *cpl = NULL;
-    if ((st = get_plan(ctx, cp, h, dir, n, align, &cpl)) != IMBAL_OK) return st;
+    void *const ptrs[3] = {px, pw_eff, py};
+    if ((st = get_plan(ctx, cp, h, dir, n, align, ptrs, &cpl)) != IMBAL_OK) return st;
     if ((st = execute(ctx, h, cpl, cc->ws, px, pw_eff, py)) != IMBAL_OK) return st;
     if (widen) {
         int blocks = (int)((wn + 255) / 256);

@@ -126,6 +126,10 @@ static imbal_status conv_bn_alloc(imbal_ctx *ctx, imbal_model *m, conv_bn *cb, i
     imbal_conv2d_out_hw(&s, &cb->h_out, &cb->w_out);
     const imbal_dtype act = m->cfg.dtype;
     imbal_status st = imbal_conv_plan_create(ctx, m->device, &s, act, &cb->plan);
+    if (st == IMBAL_OK) {
+        imbal_conv_plan_set_search(cb->plan, m->cfg.conv_search);
+        imbal_conv_plan_set_tf32(cb->plan, m->cfg.conv_tf32);
+    }
     if (st == IMBAL_OK) st = alloc_t(ctx, m, &cb->w, 4, cout, cin, ksize, ksize);
     if (st == IMBAL_OK && act != IMBAL_F32)
         st = alloc_dt(ctx, m, &cb->w16, act, 4, cout, cin, ksize, ksize);

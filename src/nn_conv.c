@@ -100,6 +100,14 @@ imbal_status imbal_conv_plan_create(imbal_ctx *ctx, imbal_device device,
     return IMBAL_OK;
 }
 
+void imbal_conv_plan_set_search(imbal_conv_plan *plan, int search) {
+    if (plan) plan->search = search != 0;
+}
+
+void imbal_conv_plan_set_tf32(imbal_conv_plan *plan, int allow) {
+    if (plan) plan->tf32 = allow != 0;
+}
+
 void imbal_conv_plan_destroy(imbal_conv_plan *plan) {
     if (!plan) return;
 #ifdef IMBAL_WITH_CUDA

@@ -17,6 +17,8 @@ struct imbal_conv_plan {
     size_t col_floats; /* its size in floats */
     int direct_isa;    /* CPU: the direct path's instruction set (imbal_direct_isa), 0: im2col */
     void *cuda;        /* CUDA: the cuDNN plans and workspace (kernels/nn_conv_cudnn.cu) */
+    int search;        /* CUDA: time the candidate engines (imbal_conv_plan_set_search) */
+    int tf32;          /* CUDA f32: allow TF32 tensor-core engines (imbal_conv_plan_set_tf32) */
 };
 
 /* src -> dst, same shape and device, converting the dtype (src/nn_layers.c). */

@@ -276,6 +276,8 @@ static imbal_status setup_model(trainer *t) {
     if (c->width > 0) mc.width = c->width;
     mc.height = mc.width_px = t->S;
     mc.dtype = c->dtype;
+    mc.conv_search = c->conv_search;
+    mc.conv_tf32 = c->conv_tf32;
     TRY(imbal_model_create(t->ctx, t->dev, &mc, t->B, c->seed, &t->model));
     if (c->prior_bias) TRY(imbal_model_init_prior_bias(t->ctx, t->model, t->counts));
     TRY(optim_state_create(t->ctx, t->model, &c->optim, &t->os));

@@ -40,6 +40,11 @@ typedef struct imbal_model_config {
                              (CUDA only: bf16 activations and bf16 copies of the conv weights,
                              made from the f32 weights at every forward; parameters, BN statistics,
                              gradients, the pooled features, the head and the logits stay f32) */
+    int conv_search;      /* CUDA: 1 times candidate cuDNN engines per conv and keeps the fastest
+                             (imbal_conv_plan_set_search; PyTorch's cudnn.benchmark); default 0:
+                             the heuristics' first, the same engine in every process */
+    int conv_tf32;        /* CUDA, f32: 1 allows TF32 tensor-core convolution engines
+                             (imbal_conv_plan_set_tf32; PyTorch's default); default 0: full f32 */
 } imbal_model_config;
 
 /* Presets: "resnet8", "resnet20", "resnet32" (width 16, stem stride 1: 32 x 32 inputs) and

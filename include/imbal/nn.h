@@ -46,6 +46,20 @@ IMBAL_API imbal_status imbal_conv_plan_create(imbal_ctx *ctx, imbal_device devic
                                               const imbal_conv2d_shape *shape, imbal_dtype dtype,
                                               imbal_conv_plan **out);
 IMBAL_API void imbal_conv_plan_destroy(imbal_conv_plan *plan);
+/* CUDA: with search non-zero, the execution plans built from then on (one per direction and
+ * batch, on first use) time up to 8 candidate cuDNN engines of the allowed numerics on that first
+ * call's operands and keep the fastest, like PyTorch's torch.backends.cudnn.benchmark; the search
+ * costs a few milliseconds per plan, once. Off (the default), the heuristics' first engine is
+ * taken, so the engine, and the bits, are the same in every process; with it on, reruns in one
+ * process still give the same bits, but another process may time its way to another engine. The
+ * CPU ignores it. */
+IMBAL_API void imbal_conv_plan_set_search(imbal_conv_plan *plan, int search);
+/* CUDA, f32 plans: with allow non-zero, the plans built from then on may use TF32 tensor-core
+ * engines (inputs rounded to a 10-bit mantissa inside the product, f32 accumulation; also FFT and
+ * Winograd), as PyTorch does by default (torch.backends.cudnn.allow_tf32). Off (the default),
+ * only full-f32 engines are taken, so results match the CPU twin to ~1e-5. bf16 plans and the
+ * CPU ignore it. */
+IMBAL_API void imbal_conv_plan_set_tf32(imbal_conv_plan *plan, int allow);
 IMBAL_API const imbal_conv2d_shape *imbal_conv_plan_shape(const imbal_conv_plan *plan);
 
 /* y[n,k,p,q] = sum_{c,r,s} x[n,c,p*stride-pad+r,q*stride-pad+s] * w[k,c,r,s] (cross-correlation,
@@ -107,7 +121,8 @@ IMBAL_API imbal_status imbal_add(imbal_ctx *ctx, imbal_device device, const imba
 /* ---- pooling and the head ------------------------------------------------------------------ */
 
 /* Global average pool: x [N,C,H,W] -> y [N,C], y = mean over H*W. On CUDA x may be bf16, with y
- * bf16 or f32 (a bf16 backbone feeding the f32 head); backward likewise: dx bf16, dy bf16 or f32. */
+ * bf16 or f32 (a bf16 backbone feeding the f32 head); backward likewise: dx bf16, dy bf16 or f32.
+ */
 IMBAL_API imbal_status imbal_avgpool_forward(imbal_ctx *ctx, imbal_device device,
                                              const imbal_tensor *x, imbal_tensor *y);
 /* dx [N,C,H,W] = dy[n,c] / (H*W) everywhere. */

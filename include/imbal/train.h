@@ -51,6 +51,8 @@ typedef struct imbal_train_config {
     int prior_bias;    /* 1: fc.bias = log priors */
     imbal_dtype dtype; /* backbone compute dtype: IMBAL_F32 (default) or IMBAL_BF16 (CUDA only;
                           see imbal_model_config.dtype: f32 master weights, checkpoints in f32) */
+    int conv_search;   /* CUDA: time cuDNN engines per conv (imbal_model_config.conv_search) */
+    int conv_tf32;     /* CUDA, f32: allow TF32 convolutions (imbal_model_config.conv_tf32) */
     /* schedule */
     int epochs; /* >= 1; default 30 */
     int batch;  /* default 128 */

@@ -27,6 +27,11 @@ static const char usage[] =
     "  --prior-bias         initialise the output bias to the log class priors\n"
     "  --dtype f32|bf16     backbone compute dtype (default f32; bf16 needs CUDA: bf16\n"
     "                       activations and conv weight copies, f32 master weights and head)\n"
+    "  --conv-search        CUDA: time several cuDNN engines per convolution on the first\n"
+    "                       batch and keep the fastest (like PyTorch's cudnn.benchmark; the\n"
+    "                       engine, and so the last bits, may then differ between runs)\n"
+    "  --tf32               CUDA, f32: allow TF32 tensor-core convolutions (PyTorch's default;\n"
+    "                       about 3 significant digits inside each product)\n"
     "Optimisation:\n"
     "  --epochs E --batch B --lr LR      (defaults 30, 128, 0.1)\n"
     "  --optim sgd|adamw  --momentum M  --nesterov  --weight-decay WD\n"
@@ -65,6 +70,8 @@ enum {
     OPT_SIZE,
     OPT_PRIOR,
     OPT_DTYPE,
+    OPT_CONV_SEARCH,
+    OPT_TF32,
     OPT_EPOCHS,
     OPT_BATCH,
     OPT_LR,
@@ -197,6 +204,12 @@ static int parse_one(const char *cmd, train_cli *a, int c) {
         else
             bad = cli_usage_error(cmd, "--dtype: '%s' is not f32 or bf16", optarg);
         break;
+    case OPT_CONV_SEARCH:
+        cfg->conv_search = 1;
+        break;
+    case OPT_TF32:
+        cfg->conv_tf32 = 1;
+        break;
     case OPT_EPOCHS:
         bad = parse_int(cmd, "--epochs", 1, 100000, &cfg->epochs);
         break;
@@ -305,6 +318,8 @@ static int parse_args(const char *cmd, int argc, char **argv, train_cli *a) {
         {"size", required_argument, 0, OPT_SIZE},
         {"prior-bias", no_argument, 0, OPT_PRIOR},
         {"dtype", required_argument, 0, OPT_DTYPE},
+        {"conv-search", no_argument, 0, OPT_CONV_SEARCH},
+        {"tf32", no_argument, 0, OPT_TF32},
         {"epochs", required_argument, 0, OPT_EPOCHS},
         {"batch", required_argument, 0, OPT_BATCH},
         {"lr", required_argument, 0, OPT_LR},
