@@ -308,6 +308,19 @@ int vec4_ok(const Layout &l, const void *const *ptrs, const int *is16, int count
     return 1;
 }
 
+/* A pass's two kernels (partials, then combine-and-apply) on the default stream, then the
+ * partials' scratch freed behind them; a launch error is reported once the free is queued. */
+template <class Args>
+imbal_status run_pass(imbal_ctx *ctx, void (*partials)(Args), void (*apply)(Args), dim3 grid1,
+                      dim3 grid2, const Args &a, double *part) {
+    partials<<<grid1, kThreads>>>(a);
+    apply<<<grid2, kThreads>>>(a);
+    const cudaError_t launch = cudaGetLastError();
+    IMBAL_CUDA_TRY(ctx, cudaFreeAsync(part, 0));
+    IMBAL_CUDA_TRY(ctx, launch);
+    return IMBAL_OK;
+}
+
 /* Stream-ordered scratch for the per-chunk partial sums. */
 imbal_status part_alloc(imbal_ctx *ctx, const char *fn, double **part, size_t count) {
     *part = NULL;
@@ -353,17 +366,9 @@ extern "C" imbal_status imbal_nn_cuda_bn_forward_train(
     const void *ptrs[2] = {a.x, a.y};
     const int is16[2] = {a.x16, a.y16};
     const dim3 grid((unsigned)a.l.c, (unsigned)a.l.chunks);
-    if (vec4_ok(a.l, ptrs, is16, 2)) {
-        bn_stats<4><<<grid, kThreads>>>(a);
-        bn_normalize<4><<<grid, kThreads>>>(a);
-    } else {
-        bn_stats<1><<<grid, kThreads>>>(a);
-        bn_normalize<1><<<grid, kThreads>>>(a);
-    }
-    const cudaError_t launch = cudaGetLastError();
-    IMBAL_CUDA_TRY(ctx, cudaFreeAsync(a.part, 0));
-    IMBAL_CUDA_TRY(ctx, launch);
-    return IMBAL_OK;
+    const int v4 = vec4_ok(a.l, ptrs, is16, 2);
+    return run_pass(ctx, v4 ? bn_stats<4> : bn_stats<1>, v4 ? bn_normalize<4> : bn_normalize<1>,
+                    grid, grid, a, a.part);
 }
 
 extern "C" imbal_status
@@ -421,15 +426,7 @@ extern "C" imbal_status imbal_nn_cuda_bn_backward(imbal_ctx *ctx, const imbal_te
     const dim3 grid((unsigned)a.l.c, (unsigned)a.l.chunks);
     /* Without dx the second kernel only adds the partials: one block per channel. */
     const dim3 grid_dx((unsigned)a.l.c, a.dx ? (unsigned)a.l.chunks : 1u);
-    if (vec4_ok(a.l, ptrs, is16, 3)) {
-        bn_bwd_sums<4><<<grid, kThreads>>>(a);
-        bn_bwd_dx<4><<<grid_dx, kThreads>>>(a);
-    } else {
-        bn_bwd_sums<1><<<grid, kThreads>>>(a);
-        bn_bwd_dx<1><<<grid_dx, kThreads>>>(a);
-    }
-    const cudaError_t launch = cudaGetLastError();
-    IMBAL_CUDA_TRY(ctx, cudaFreeAsync(a.part, 0));
-    IMBAL_CUDA_TRY(ctx, launch);
-    return IMBAL_OK;
+    const int v4 = vec4_ok(a.l, ptrs, is16, 3);
+    return run_pass(ctx, v4 ? bn_bwd_sums<4> : bn_bwd_sums<1>, v4 ? bn_bwd_dx<4> : bn_bwd_dx<1>,
+                    grid, grid_dx, a, a.part);
 }
