@@ -421,6 +421,11 @@ static void usage(void) {
             "[--conv-search 0|1|all] [--tf32 0|1|all] [--pipeline DIR] [--aug SPEC] [--json]\n");
 }
 
+/* "0", "1" or "all" as 0, 1, -1; anything else -2. */
+static int off_on_all(const char *v) {
+    return strcmp(v, "all") == 0 ? -1 : strcmp(v, "1") == 0 ? 1 : strcmp(v, "0") == 0 ? 0 : -2;
+}
+
 static int parse_args(int argc, char **argv, options *o) {
     o->device = "auto", o->arch = "resnet20", o->dtype = "all", o->pipeline = NULL;
     o->aug = "crop=32:pad=4,flip,normalize=cifar10";
@@ -451,15 +456,9 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (strcmp(a, "--classes") == 0)
             o->classes = atoi(v);
         else if (strcmp(a, "--tf32") == 0)
-            o->tf32 = strcmp(v, "all") == 0 ? -1
-                      : strcmp(v, "1") == 0 ? 1
-                      : strcmp(v, "0") == 0 ? 0
-                                            : -2;
+            o->tf32 = off_on_all(v);
         else if (strcmp(a, "--conv-search") == 0)
-            o->search = strcmp(v, "all") == 0 ? -1
-                        : strcmp(v, "1") == 0 ? 1
-                        : strcmp(v, "0") == 0 ? 0
-                                              : -2;
+            o->search = off_on_all(v);
         else
             return -1;
         ++i;

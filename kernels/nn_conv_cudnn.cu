@@ -381,7 +381,6 @@ imbal_status execute_plan(imbal_ctx *ctx, cudnnHandle_t h, cudnnBackendDescripto
 int fastest_candidate(imbal_ctx *ctx, cudnnHandle_t h, Candidate *cand, int ncand,
                       void *const ptrs[3]) {
     constexpr int kSearchRuns = 3;
-    if (!ptrs) return 0;
     int64_t ws_max = 0;
     for (int c = 0; c < ncand; c++)
         ws_max = cand[c].workspace > ws_max ? cand[c].workspace : ws_max;
@@ -575,9 +574,8 @@ imbal_status get_plan(imbal_ctx *ctx, imbal_conv_plan *cp, cudnnHandle_t h, int 
     return IMBAL_OK;
 }
 
-imbal_status execute(imbal_ctx *ctx, cudnnHandle_t h, CachedPlan *cpl, void *ws, void *px, void *pw,
-                     void *py) {
-    void *const ptrs[3] = {px, pw, py};
+imbal_status execute(imbal_ctx *ctx, cudnnHandle_t h, CachedPlan *cpl, void *ws,
+                     void *const ptrs[3]) {
     if (cpl->clear_ws && cpl->workspace > 0)
         IMBAL_CUDA_TRY(ctx, cudaMemsetAsync(ws, 0, (size_t)cpl->workspace, 0));
     return execute_plan(ctx, h, cpl->plan, ws, ptrs);
@@ -629,7 +627,7 @@ imbal_status run_dir(imbal_ctx *ctx, imbal_conv_plan *cp, int dir, int n, void *
     CachedPlan *cpl = NULL;
     void *const ptrs[3] = {px, pw_eff, py};
     if ((st = get_plan(ctx, cp, h, dir, n, align, ptrs, &cpl)) != IMBAL_OK) return st;
-    if ((st = execute(ctx, h, cpl, cc->ws, px, pw_eff, py)) != IMBAL_OK) return st;
+    if ((st = execute(ctx, h, cpl, cc->ws, ptrs)) != IMBAL_OK) return st;
     if (widen) {
         int blocks = (int)((wn + 255) / 256);
         if (blocks > 1024) blocks = 1024;
