@@ -497,8 +497,8 @@ int main(int argc, char **argv) {
     if (ri.threads < 1) ri.threads = omp_get_max_threads(); /* the context's default */
     bench_device_name(ctx, dev, ri.dev_name, sizeof ri.dev_name);
     /* The engine search only means something on CUDA: the CPU gets one row per dtype. */
-    const int s_first = o.search == 1 ? 1 : 0, s_last = o.search == 0 || !cuda ? 0 : 1;
-    const int t_first = o.tf32 == 1 ? 1 : 0, t_last = o.tf32 == 0 || !cuda ? 0 : 1;
+    const int s_first = o.search == 1 && cuda ? 1 : 0, s_last = o.search == 0 || !cuda ? 0 : 1;
+    const int t_first = o.tf32 == 1 && cuda ? 1 : 0, t_last = o.tf32 == 0 || !cuda ? 0 : 1;
     for (ri.search = s_first; ri.search <= s_last; ri.search++) {
         for (ri.tf32 = t_first; ri.tf32 <= t_last && strcmp(o.dtype, "bf16") != 0; ri.tf32++)
             rc |= bench_memory(ctx, dev, IMBAL_F32, &ri);
