@@ -9,7 +9,15 @@
 # $racecheck_bins) and any report fails the check (docs/reliability.md).
 #
 #   scripts/gpu-check.sh [--build-dir DIR] [--skip-bench] [--skip-sanitizer] [--cuda-arch ARCHS]
-#                        [--prefix DIR] [--deps-only]
+#                        [--prefix DIR] [--deps-only] [--sanitizer-only]
+#                        [--sanitizer-tools memcheck,initcheck,synccheck,racecheck]
+#                        [--sanitizer-tests test_loss_gpu,...] [--sanitizer-jobs J]
+#
+# --sanitizer-only builds and runs the compute-sanitizer pass alone (no ctest, no benchmarks), for
+# a device session too short for everything; --sanitizer-tools and --sanitizer-tests narrow it to
+# some tools and test binaries. The (tool, binary) runs go side by side, J at a time (default 4),
+# each under a time limit of IMBAL_SANITIZER_TIMEOUT seconds (default 900), and the pass prints
+# each run's seconds, so a later session can split the pass where it will not fit.
 #
 # Without a package registry: if .deb/ exists in the repository root (scripts/fetch-gpu-debs.sh
 # fills it), every .deb in it is unpacked with `dpkg -x` into --prefix (default /tmp/imbal-prefix;
@@ -23,6 +31,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=$root/build-gpu
 skip_bench=0
 skip_sanitizer=0
+sanitizer_only=0
+sanitizer_tools=memcheck,initcheck,synccheck,racecheck
+sanitizer_tests=
+sanitizer_jobs=4
 no_device=0
 deps_only=0
 prefix=${IMBAL_PREFIX:-/tmp/imbal-prefix}
@@ -56,6 +68,19 @@ while [ $# -gt 0 ]; do
     --skip-sanitizer)
         skip_sanitizer=1
         shift
+        ;;
+    --sanitizer-only)
+        sanitizer_only=1
+        shift
+        ;;
+    --sanitizer-tools | --sanitizer-tests | --sanitizer-jobs)
+        v=${2:?$1 needs a value}
+        case $1 in
+        --sanitizer-tools) sanitizer_tools=$v ;;
+        --sanitizer-tests) sanitizer_tests=$v ;;
+        *) sanitizer_jobs=$v ;;
+        esac
+        shift 2
         ;;
     --cuda-arch)
         cuda_arch=${2:?--cuda-arch needs a value, e.g. 90 or \"80;90\"}
@@ -244,6 +269,15 @@ cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DIMBAL_CUDA=ON \
 step "build"
 cmake --build "$build_dir" -j "$jobs" || die "build"
 
+if [ $sanitizer_only = 1 ] && [ $skip_sanitizer = 1 ]; then
+    die "--sanitizer-only and --skip-sanitizer leave nothing to do"
+fi
+case $sanitizer_jobs in '' | *[!0-9]* | 0) die "--sanitizer-jobs needs a positive number" ;; esac
+for tool in ${sanitizer_tools//,/ }; do
+    case $tool in memcheck | initcheck | synccheck | racecheck) ;; *) die "unknown sanitizer tool '$tool'" ;; esac
+done
+
+run_tests() {
 step "tests"
 # Suites run side by side; each gets its share of the cores as OpenMP threads (16 threads each in
 # 8 suites at once made the CPU training tests 10x slower and one ran past its timeout).
@@ -272,6 +306,12 @@ if [ $skipped = 1 ]; then
     [ "${IMBAL_GPU_CHECK_DRY:-0}" = 1 ] || die "GPU tests skipped although a device answers"
     echo "gpu-check: WARNING: GPU tests skipped (IMBAL_GPU_CHECK_DRY=1: this is no GPU check)"
 fi
+}
+if [ $sanitizer_only = 1 ]; then
+    step "tests skipped (--sanitizer-only)"
+else
+    run_tests
+fi
 
 # ---- compute-sanitizer -------------------------------------------------------------------------
 # Every suite named *_gpu, and nn_cudnn_desc (cuDNN descriptors), under each tool. Criterion runs
@@ -285,39 +325,73 @@ gpu_filter() { # the Criterion filter of binary $1's GPU suites, empty when it h
     "$1" --list 2>/dev/null |
         awk -F: '/^[a-z0-9_]+: [0-9]+ test/ && ($1 ~ /_gpu$/ || $1 == "nn_cudnn_desc") { s = s (n++ ? "|" : "") $1 } END { if (n) printf "@(%s)/!(*_unsanitized)", s }'
 }
+# One (tool, binary) run; writes "<exit status> <seconds>" to $3/<tool>-<binary>.status.
+sanitize_one() {
+    local tool=$1 t=$2 logs=$3 name filter sec0 rc=0 extra=()
+    name=$(basename "$t")
+    filter=$(gpu_filter "$t" || true)
+    [ -n "$filter" ] || return 0
+    # The tests provoke CUDA API errors on purpose (out of memory, a bad device index) and check
+    # the statuses: API errors are not memcheck's findings here.
+    [ $tool = memcheck ] && extra=(--leak-check full --report-api-errors no)
+    sec0=$(date +%s)
+    timeout "${IMBAL_SANITIZER_TIMEOUT:-900}" "$sanitizer" --tool $tool "${extra[@]}" \
+        --error-exitcode 1 --target-processes all --log-file "$logs/$tool-$name.%p.log" "$t" \
+        --jobs 1 --short-filename --filter "$filter" >"$logs/$tool-$name.out" 2>&1 || rc=$?
+    echo "$rc $(($(date +%s) - sec0))" >"$logs/$tool-$name.status"
+}
 run_sanitizer() {
-    local sanitizer=${COMPUTE_SANITIZER:-$(command -v compute-sanitizer || echo "$(dirname "$nvcc")/compute-sanitizer")}
+    sanitizer=${COMPUTE_SANITIZER:-$(command -v compute-sanitizer || echo "$(dirname "$nvcc")/compute-sanitizer")}
     [ -x "$sanitizer" ] || die "no compute-sanitizer (looked on PATH and beside nvcc)"
-    local logs t name filter tool bad=() sec0
+    local logs t name tool bad=() sec0 running=0 f rc secs
     logs=$(mktemp -d)
     sec0=$(date +%s)
-    for tool in memcheck initcheck synccheck racecheck; do
-        step "compute-sanitizer --tool $tool"
+    step "compute-sanitizer: ${sanitizer_tools//,/ } over ${sanitizer_tests:-every GPU suite}, $sanitizer_jobs at a time"
+    # Each run gets its share of the cores as OpenMP threads, as the tests above do.
+    export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(((jobs + sanitizer_jobs - 1) / sanitizer_jobs))}
+    for tool in ${sanitizer_tools//,/ }; do
         for t in "$build_dir"/test_*; do
             [ -f "$t" ] && [ -x "$t" ] || continue
             name=$(basename "$t")
+            if [ -n "$sanitizer_tests" ] && [[ ",$sanitizer_tests," != *",$name,"* ]]; then
+                continue
+            fi
             if [ $tool = racecheck ] && [[ " ${racecheck_bins[*]} " != *" $name "* ]]; then
                 continue
             fi
-            filter=$(gpu_filter "$t" || true)
-            [ -n "$filter" ] || continue
-            local extra=()
-            # The tests provoke CUDA API errors on purpose (out of memory, a bad device index)
-            # and check the statuses: API errors are not memcheck's findings here.
-            [ $tool = memcheck ] && extra=(--leak-check full --report-api-errors no)
-            echo "-- $name --filter '$filter'"
-            "$sanitizer" --tool $tool "${extra[@]}" --error-exitcode 1 --target-processes all \
-                --log-file "$logs/$tool-$name.%p.log" "$t" --jobs 1 --short-filename \
-                --filter "$filter" >/dev/null 2>&1 || bad+=("$tool:$name")
+            if [ $running -ge "$sanitizer_jobs" ]; then
+                wait -n || true
+                running=$((running - 1))
+            fi
+            sanitize_one $tool "$t" "$logs" &
+            running=$((running + 1))
         done
     done
-    local f
+    wait || true
+    for f in "$logs"/*.status; do
+        [ -e "$f" ] || continue
+        name=$(basename "$f" .status)
+        read -r rc secs <"$f"
+        case $rc in
+        0) echo "compute-sanitizer $name: clean, $secs s" ;;
+        124) echo "compute-sanitizer $name: TIMED OUT after $secs s" && bad+=("$name(timeout)") ;;
+        *) echo "compute-sanitizer $name: exit $rc, $secs s" && bad+=("$name") ;;
+        esac
+    done
     for f in "$logs"/*.log; do
         [ -e "$f" ] || continue
         if grep -q 'ERROR SUMMARY: [1-9]' "$f"; then
             echo "==== $(basename "$f")"
             cat "$f"
             bad+=("$(basename "$f")")
+        fi
+    done
+    # A run that failed without a finding in its logs (a crash, a test failure): its output.
+    for f in "$logs"/*.out; do
+        name=$(basename "$f" .out)
+        if [[ " ${bad[*]} " == *" $name "* ]]; then
+            echo "==== $name output"
+            tail -n 40 "$f"
         fi
     done
     rm -rf "$logs"
@@ -330,6 +404,10 @@ elif [ $no_device = 1 ]; then
     step "compute-sanitizer skipped: no device (IMBAL_GPU_CHECK_DRY=1)"
 else
     run_sanitizer
+fi
+if [ $sanitizer_only = 1 ]; then
+    [ $no_device = 1 ] && echo "gpu-check: dry run finished: nothing was checked on a GPU" || echo "gpu-check: OK (sanitizer pass only)"
+    exit 0
 fi
 
 # ---- benchmarks --------------------------------------------------------------------------------
