@@ -381,6 +381,15 @@ imbal_status execute_plan(imbal_ctx *ctx, cudnnHandle_t h, cudnnBackendDescripto
 int fastest_candidate(imbal_ctx *ctx, cudnnHandle_t h, Candidate *cand, int ncand,
                       void *const ptrs[3]) {
     constexpr int kSearchRuns = 3;
+    /* A candidate that fails is skipped and the search still succeeds, so its cuDNN message goes
+     * to the debug log and the context gets back what it said before. */
+    const imbal_status status0 = imbal_ctx_last_status(ctx);
+    char *message0 = strdup(imbal_ctx_error(ctx)); /* NULL: the message is put back empty */
+    auto skip = [&](int c) {
+        imbal_log(ctx, IMBAL_LOG_DEBUG, "conv2d engine search: engine %lld skipped: %s",
+                  (long long)cand[c].engine, imbal_ctx_error(ctx));
+        imbal_ctx_restore_error(ctx, status0, message0);
+    };
     int64_t ws_max = 0;
     for (int c = 0; c < ncand; c++)
         ws_max = cand[c].workspace > ws_max ? cand[c].workspace : ws_max;
@@ -392,7 +401,10 @@ int fastest_candidate(imbal_ctx *ctx, cudnnHandle_t h, Candidate *cand, int ncan
         (void)cudaGetLastError();
     } else {
         for (int c = 0; c < ncand; c++) {
-            if (execute_plan(ctx, h, cand[c].plan, ws, ptrs) != IMBAL_OK) continue;
+            if (execute_plan(ctx, h, cand[c].plan, ws, ptrs) != IMBAL_OK) {
+                skip(c);
+                continue;
+            }
             imbal_status st = IMBAL_OK;
             (void)cudaEventRecord(e0, 0);
             for (int r = 0; r < kSearchRuns && st == IMBAL_OK; r++)
@@ -402,6 +414,7 @@ int fastest_candidate(imbal_ctx *ctx, cudnnHandle_t h, Candidate *cand, int ncan
             if (st != IMBAL_OK || cudaEventSynchronize(e1) != cudaSuccess ||
                 cudaEventElapsedTime(&ms, e0, e1) != cudaSuccess) {
                 (void)cudaGetLastError();
+                if (st != IMBAL_OK) skip(c);
                 continue;
             }
             cand[c].ms = ms / kSearchRuns;
@@ -412,6 +425,7 @@ int fastest_candidate(imbal_ctx *ctx, cudnnHandle_t h, Candidate *cand, int ncan
     if (e1) (void)cudaEventDestroy(e1);
     if (ws) (void)cudaFree(ws);
     (void)cudaGetLastError();
+    free(message0);
     return best < 0 ? 0 : best;
 }
 

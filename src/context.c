@@ -151,6 +151,15 @@ imbal_status imbal_fail(imbal_ctx *ctx, imbal_status status, const char *fmt, ..
     return status;
 }
 
+void imbal_ctx_restore_error(imbal_ctx *ctx, imbal_status status, const char *message) {
+    char *buf = ctx ? ctx->error : tls_error;
+    if (message != buf) snprintf(buf, IMBAL_ERROR_LEN, "%s", message ? message : "");
+    if (ctx)
+        ctx->status = status;
+    else
+        tls_status = status;
+}
+
 void imbal_log(imbal_ctx *ctx, imbal_log_level level, const char *fmt, ...) {
     if (!ctx || !ctx->log_fn || level > ctx->log_level) return;
     char buf[IMBAL_ERROR_LEN];

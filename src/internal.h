@@ -23,6 +23,12 @@ extern "C" {
 imbal_status imbal_fail(imbal_ctx *ctx, imbal_status status, const char *fmt, ...)
     IMBAL_PRINTF(3, 4);
 
+/* Puts back a status and message saved from imbal_ctx_last_status / imbal_ctx_error, without
+ * logging: for work whose failures the caller handles and hides (a failed candidate of the conv
+ * engine search is skipped, and the search succeeds), so the context keeps saying what it said
+ * before. */
+void imbal_ctx_restore_error(imbal_ctx *ctx, imbal_status status, const char *message);
+
 /* Logs through the context's callback, if any and if level passes its filter. */
 void imbal_log(imbal_ctx *ctx, imbal_log_level level, const char *fmt, ...) IMBAL_PRINTF(3, 4);
 

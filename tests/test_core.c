@@ -1,9 +1,11 @@
 /* Core: status codes, context errors, Philox4x32-10 known answers and its derived draws. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "imbal/imbal.h"
+#include "internal.h" /* imbal_ctx_restore_error */
 #include "test_util.h"
 
 Test(status, names_and_categories) {
@@ -35,6 +37,28 @@ Test(context, errors_are_per_handle) {
     imbal_ctx_destroy(a);
     imbal_ctx_destroy(b);
     imbal_ctx_destroy(NULL);
+}
+
+/* The conv engine search skips a candidate that fails and puts back what the context said
+ * before (kernels/nn_conv_cudnn.cu), through imbal_ctx_restore_error. */
+Test(context, restore_error_puts_back_a_saved_state) {
+    imbal_ctx *a = tu_ctx();
+    cr_assert_eq(imbal_ctx_set_threads(a, -3), IMBAL_ERR_INVALID_ARGUMENT);
+    imbal_status st0 = imbal_ctx_last_status(a);
+    char saved[256];
+    snprintf(saved, sizeof saved, "%s", imbal_ctx_error(a));
+    cr_assert_eq(imbal_ctx_set_threads(a, 5000), IMBAL_ERR_INVALID_ARGUMENT);
+    cr_assert(strstr(imbal_ctx_error(a), "5000") != NULL);
+    imbal_ctx_restore_error(a, st0, saved);
+    cr_assert_str_eq(imbal_ctx_error(a), saved);
+    cr_assert_eq(imbal_ctx_last_status(a), IMBAL_ERR_INVALID_ARGUMENT);
+    /* its own buffer: unchanged; NULL: empty */
+    imbal_ctx_restore_error(a, IMBAL_ERR_INVALID_ARGUMENT, imbal_ctx_error(a));
+    cr_assert_str_eq(imbal_ctx_error(a), saved);
+    imbal_ctx_restore_error(a, IMBAL_OK, NULL);
+    cr_assert_str_eq(imbal_ctx_error(a), "");
+    cr_assert_eq(imbal_ctx_last_status(a), IMBAL_OK);
+    imbal_ctx_destroy(a);
 }
 
 static void count_log(void *user, imbal_log_level level, const char *msg) {
