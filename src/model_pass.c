@@ -36,10 +36,9 @@ static imbal_status conv_bn_forward(imbal_ctx *ctx, imbal_model *m, conv_bn *cb,
     imbal_tensor bo = imbal_model_batch_view(&cb->bn_out, m->n);
     TRY(imbal_conv2d_forward(ctx, cb->plan, x, conv_bn_weights(cb), &co));
     if (relu && mode == IMBAL_MODEL_TRAIN && on_cpu(m)) {
-        imbal_nn_cpu_bn_relu_forward_train(ctx, &co, &cb->gamma, &cb->beta, &cb->rmean, &cb->rvar,
-                                           m->cfg.bn_momentum, m->cfg.bn_eps, &bo, &cb->smean,
-                                           &cb->sinv);
-        return IMBAL_OK;
+        return imbal_nn_cpu_bn_relu_forward_train(ctx, &co, &cb->gamma, &cb->beta, &cb->rmean,
+                                                  &cb->rvar, m->cfg.bn_momentum, m->cfg.bn_eps, &bo,
+                                                  &cb->smean, &cb->sinv);
     }
     if (mode == IMBAL_MODEL_TRAIN)
         TRY(imbal_batchnorm_forward_train(ctx, m->device, &co, &cb->gamma, &cb->beta, &cb->rmean,
@@ -139,9 +138,8 @@ static imbal_status bn_backward(imbal_ctx *ctx, imbal_model *m, conv_bn *cb, imb
     if (relu) {
         imbal_tensor bo = imbal_model_batch_view(&cb->bn_out, m->n);
         if (on_cpu(m)) {
-            imbal_nn_cpu_bn_relu_backward(ctx, &co, &bo, d, &cb->gamma, &cb->smean, &cb->sinv,
-                                          dconv, &cb->ggamma, &cb->gbeta);
-            return IMBAL_OK;
+            return imbal_nn_cpu_bn_relu_backward(ctx, &co, &bo, d, &cb->gamma, &cb->smean,
+                                                 &cb->sinv, dconv, &cb->ggamma, &cb->gbeta);
         }
         TRY(imbal_relu_backward(ctx, m->device, &bo, d, d));
     }

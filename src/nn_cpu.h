@@ -32,18 +32,18 @@ imbal_status imbal_nn_cpu_conv_backward_filter(imbal_ctx *ctx, imbal_conv_plan *
                                                const imbal_tensor *x, const imbal_tensor *dy,
                                                imbal_tensor *dw);
 
-void imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
-                                   const imbal_tensor *beta, imbal_tensor *running_mean,
-                                   imbal_tensor *running_var, float momentum, float eps,
-                                   imbal_tensor *y, imbal_tensor *save_mean,
-                                   imbal_tensor *save_invstd);
+imbal_status imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x,
+                                           const imbal_tensor *gamma, const imbal_tensor *beta,
+                                           imbal_tensor *running_mean, imbal_tensor *running_var,
+                                           float momentum, float eps, imbal_tensor *y,
+                                           imbal_tensor *save_mean, imbal_tensor *save_invstd);
 void imbal_nn_cpu_bn_forward_eval(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
                                   const imbal_tensor *beta, const imbal_tensor *running_mean,
                                   const imbal_tensor *running_var, float eps, imbal_tensor *y);
-void imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *dy,
-                              const imbal_tensor *gamma, const imbal_tensor *save_mean,
-                              const imbal_tensor *save_invstd, imbal_tensor *dx,
-                              imbal_tensor *dgamma, imbal_tensor *dbeta);
+imbal_status imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *dy,
+                                      const imbal_tensor *gamma, const imbal_tensor *save_mean,
+                                      const imbal_tensor *save_invstd, imbal_tensor *dx,
+                                      imbal_tensor *dgamma, imbal_tensor *dbeta);
 
 void imbal_nn_cpu_relu_forward(imbal_ctx *ctx, const imbal_tensor *x, imbal_tensor *y);
 void imbal_nn_cpu_relu_backward(imbal_ctx *ctx, const imbal_tensor *y, const imbal_tensor *dy,
@@ -55,15 +55,17 @@ void imbal_nn_cpu_add(imbal_ctx *ctx, const imbal_tensor *a, const imbal_tensor 
  * same bits as its two separate ops. bn_relu_forward_train: relu(bn(x)). bn_relu_backward: the BN
  * backward of dy masked by the ReLU output y (dy where y > 0, else 0). add_relu_forward:
  * relu(a + b). add_relu_backward: dx = a + b where y > 0, else 0 (dx may alias a or b). */
-void imbal_nn_cpu_bn_relu_forward_train(imbal_ctx *ctx, const imbal_tensor *x,
-                                        const imbal_tensor *gamma, const imbal_tensor *beta,
-                                        imbal_tensor *running_mean, imbal_tensor *running_var,
-                                        float momentum, float eps, imbal_tensor *y,
-                                        imbal_tensor *save_mean, imbal_tensor *save_invstd);
-void imbal_nn_cpu_bn_relu_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *y,
-                                   const imbal_tensor *dy, const imbal_tensor *gamma,
-                                   const imbal_tensor *save_mean, const imbal_tensor *save_invstd,
-                                   imbal_tensor *dx, imbal_tensor *dgamma, imbal_tensor *dbeta);
+imbal_status imbal_nn_cpu_bn_relu_forward_train(imbal_ctx *ctx, const imbal_tensor *x,
+                                                const imbal_tensor *gamma, const imbal_tensor *beta,
+                                                imbal_tensor *running_mean,
+                                                imbal_tensor *running_var, float momentum,
+                                                float eps, imbal_tensor *y, imbal_tensor *save_mean,
+                                                imbal_tensor *save_invstd);
+imbal_status imbal_nn_cpu_bn_relu_backward(imbal_ctx *ctx, const imbal_tensor *x,
+                                           const imbal_tensor *y, const imbal_tensor *dy,
+                                           const imbal_tensor *gamma, const imbal_tensor *save_mean,
+                                           const imbal_tensor *save_invstd, imbal_tensor *dx,
+                                           imbal_tensor *dgamma, imbal_tensor *dbeta);
 void imbal_nn_cpu_add_relu_forward(imbal_ctx *ctx, const imbal_tensor *a, const imbal_tensor *b,
                                    imbal_tensor *y);
 void imbal_nn_cpu_add_relu_backward(imbal_ctx *ctx, const imbal_tensor *y, const imbal_tensor *a,

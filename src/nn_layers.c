@@ -86,9 +86,8 @@ imbal_status imbal_batchnorm_forward_train(imbal_ctx *ctx, imbal_device device,
                           fn, (double)momentum);
     TRY(check_eps(ctx, fn, eps));
     if (device.kind == IMBAL_DEVICE_CPU) {
-        imbal_nn_cpu_bn_forward_train(ctx, x, gamma, beta, running_mean, running_var, momentum, eps,
-                                      y, save_mean, save_invstd);
-        return IMBAL_OK;
+        return imbal_nn_cpu_bn_forward_train(ctx, x, gamma, beta, running_mean, running_var,
+                                             momentum, eps, y, save_mean, save_invstd);
     }
     TRY(cuda_or_fail(ctx, fn));
     return NN_CUDA(imbal_nn_cuda_bn_forward_train(ctx, x, gamma, beta, running_mean, running_var,
@@ -136,8 +135,8 @@ imbal_status imbal_batchnorm_backward(imbal_ctx *ctx, imbal_device device, const
     TRY(check_vec(ctx, fn, "dgamma", dgamma, device, c));
     TRY(check_vec(ctx, fn, "dbeta", dbeta, device, c));
     if (device.kind == IMBAL_DEVICE_CPU) {
-        imbal_nn_cpu_bn_backward(ctx, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
-        return IMBAL_OK;
+        return imbal_nn_cpu_bn_backward(ctx, x, dy, gamma, save_mean, save_invstd, dx, dgamma,
+                                        dbeta);
     }
     TRY(cuda_or_fail(ctx, fn));
     return NN_CUDA(

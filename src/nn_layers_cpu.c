@@ -5,6 +5,7 @@
  * the compiled vector width, never by the thread count. */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -24,75 +25,133 @@ static inline float relu_pass(float y, float v) {
 
 /* ---- batch norm (Ioffe & Szegedy 2015) ----------------------------------------------------- */
 
-static void bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
-                             const imbal_tensor *beta, imbal_tensor *running_mean,
-                             imbal_tensor *running_var, float momentum, float eps, imbal_tensor *y,
-                             imbal_tensor *save_mean, imbal_tensor *save_invstd, int relu) {
+/* The statistics passes walk the tensor in memory order, BN_CHUNK images at a time: each chunk
+ * gives per-channel partial sums (double, each plane an `omp simd` reduction), which are then
+ * added in chunk order, so the result depends on BN_CHUNK but never on the thread count. Walking
+ * one channel's planes across the batch instead (a 4 KiB plane every C*H*W floats) kept the
+ * hardware prefetchers, which stop at page boundaries, from running ahead. */
+#define BN_CHUNK 4
+
+/* Per-channel sums over the batch: part holds [chunks][c] partials of two sums, which
+ * bn_sums_total adds in chunk order, and then room for three floats per channel (`per`: the
+ * per-channel transform the last pass applies). */
+typedef struct bn_sums {
+    int64_t chunks, c;
+    double *part; /* [2][chunks][c], then 2c doubles' room for per */
+    float *per;   /* [3][c] */
+} bn_sums;
+
+static imbal_status bn_sums_alloc(imbal_ctx *ctx, int64_t n, int64_t c, bn_sums *b) {
+    b->chunks = (n + BN_CHUNK - 1) / BN_CHUNK;
+    b->c = c;
+    b->part = imbal_xmalloc(ctx, (size_t)(2 * b->chunks * c + 2 * c), sizeof *b->part,
+                            "batch-norm partial sums");
+    b->per = b->part ? (float *)(b->part + 2 * b->chunks * c) : NULL;
+    return b->part ? IMBAL_OK : IMBAL_ERR_OUT_OF_MEMORY;
+}
+
+/* The totals of channel ch, chunk partials added in order. */
+static void bn_sums_total(const bn_sums *b, int64_t ch, double *s0, double *s1) {
+    double a = 0.0, q = 0.0;
+    for (int64_t k = 0; k < b->chunks; ++k) {
+        a += b->part[k * b->c + ch];
+        q += b->part[(b->chunks + k) * b->c + ch];
+    }
+    *s0 = a, *s1 = q;
+}
+
+/* The shifted sums of x - K and (x - K)^2 per channel, K the channel's first value: one pass, and
+ * with the shift the variance S1/M - (S0/M)^2 loses nothing to cancellation in double (the
+ * "shifted data" algorithm; Chan, Golub and LeVeque 1983). */
+static void bn_stats_sums(imbal_ctx *ctx, const float *xd, int64_t n, int64_t c, int64_t hw,
+                          bn_sums *b) {
+    double *s0 = b->part, *s1 = b->part + b->chunks * c;
+#pragma omp parallel for schedule(static) num_threads(OMP_THREADS)
+    for (int64_t k = 0; k < b->chunks; ++k) {
+        for (int64_t ch = 0; ch < c; ++ch)
+            s0[k * c + ch] = 0.0, s1[k * c + ch] = 0.0;
+        const int64_t end = k * BN_CHUNK + BN_CHUNK < n ? k * BN_CHUNK + BN_CHUNK : n;
+        for (int64_t i = k * BN_CHUNK; i < end; ++i)
+            for (int64_t ch = 0; ch < c; ++ch) {
+                const float *p = xd + (i * c + ch) * hw;
+                const double shift = xd[ch * hw];
+                double a = 0.0, q = 0.0;
+#pragma omp simd reduction(+ : a, q)
+                for (int64_t j = 0; j < hw; ++j) {
+                    const double d = p[j] - shift;
+                    a += d;
+                    q += d * d;
+                }
+                s0[k * c + ch] += a;
+                s1[k * c + ch] += q;
+            }
+    }
+}
+
+static imbal_status bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x,
+                                     const imbal_tensor *gamma, const imbal_tensor *beta,
+                                     imbal_tensor *running_mean, imbal_tensor *running_var,
+                                     float momentum, float eps, imbal_tensor *y,
+                                     imbal_tensor *save_mean, imbal_tensor *save_invstd, int relu) {
     const int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3];
     const double m = (double)(n * hw);
     const float *xd = x->data, *g = gamma->data, *b = beta->data;
     float *yd = y->data, *rm = running_mean->data, *rv = running_var->data;
     float *sm = save_mean->data, *si = save_invstd->data;
-#pragma omp parallel for schedule(static) num_threads(OMP_THREADS)
+    bn_sums sums;
+    if (bn_sums_alloc(ctx, n, c, &sums) != IMBAL_OK) return IMBAL_ERR_OUT_OF_MEMORY;
+    bn_stats_sums(ctx, xd, n, c, hw, &sums);
+    float *scale = sums.per, *meanf = scale + c, *shift = meanf + c;
     for (int64_t ch = 0; ch < c; ++ch) {
-        double sum = 0.0;
-        for (int64_t i = 0; i < n; ++i) {
-            const float *p = xd + (i * c + ch) * hw;
-#pragma omp simd reduction(+ : sum)
-            for (int64_t j = 0; j < hw; ++j)
-                sum += p[j];
-        }
-        const double mean = sum / m;
-        double sq = 0.0; /* two passes: the variance without cancellation */
-        for (int64_t i = 0; i < n; ++i) {
-            const float *p = xd + (i * c + ch) * hw;
-#pragma omp simd reduction(+ : sq)
-            for (int64_t j = 0; j < hw; ++j) {
-                double d = p[j] - mean;
-                sq += d * d;
-            }
-        }
-        const double var = sq / m;
+        double a, q;
+        bn_sums_total(&sums, ch, &a, &q);
+        const double ms = a / m, var = fmax(q / m - ms * ms, 0.0), mean = xd[ch * hw] + ms;
         const double invstd = 1.0 / sqrt(var + (double)eps);
         sm[ch] = (float)mean;
         si[ch] = (float)invstd;
         rm[ch] = (float)((1.0 - momentum) * rm[ch] + momentum * mean);
         rv[ch] = (float)((1.0 - momentum) * rv[ch] + momentum * var * m / (m - 1.0));
-        const float scale = (float)(g[ch] * invstd), meanf = (float)mean, shift = b[ch];
-        for (int64_t i = 0; i < n; ++i) {
-            const float *p = xd + (i * c + ch) * hw;
-            float *q = yd + (i * c + ch) * hw;
-            if (relu) {
+        scale[ch] = (float)(g[ch] * invstd), meanf[ch] = (float)mean, shift[ch] = b[ch];
+    }
+#pragma omp parallel for schedule(static) num_threads(OMP_THREADS)
+    for (int64_t plane = 0; plane < n * c; ++plane) {
+        const int64_t ch = plane % c;
+        const float sc = scale[ch], mu = meanf[ch], sh = shift[ch];
+        const float *p = xd + plane * hw;
+        float *q = yd + plane * hw;
+        if (relu) {
 #pragma omp simd
-                for (int64_t j = 0; j < hw; ++j) {
-                    float v = (p[j] - meanf) * scale + shift;
-                    q[j] = v > 0.0f ? v : 0.0f;
-                }
-            } else {
-#pragma omp simd
-                for (int64_t j = 0; j < hw; ++j)
-                    q[j] = (p[j] - meanf) * scale + shift;
+            for (int64_t j = 0; j < hw; ++j) {
+                float v = (p[j] - mu) * sc + sh;
+                q[j] = v > 0.0f ? v : 0.0f;
             }
+        } else {
+#pragma omp simd
+            for (int64_t j = 0; j < hw; ++j)
+                q[j] = (p[j] - mu) * sc + sh;
         }
     }
+    free(sums.part);
+    return IMBAL_OK;
 }
 
-void imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
-                                   const imbal_tensor *beta, imbal_tensor *running_mean,
-                                   imbal_tensor *running_var, float momentum, float eps,
-                                   imbal_tensor *y, imbal_tensor *save_mean,
-                                   imbal_tensor *save_invstd) {
-    bn_forward_train(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, y, save_mean,
-                     save_invstd, 0);
+imbal_status imbal_nn_cpu_bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x,
+                                           const imbal_tensor *gamma, const imbal_tensor *beta,
+                                           imbal_tensor *running_mean, imbal_tensor *running_var,
+                                           float momentum, float eps, imbal_tensor *y,
+                                           imbal_tensor *save_mean, imbal_tensor *save_invstd) {
+    return bn_forward_train(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, y,
+                            save_mean, save_invstd, 0);
 }
 
-void imbal_nn_cpu_bn_relu_forward_train(imbal_ctx *ctx, const imbal_tensor *x,
-                                        const imbal_tensor *gamma, const imbal_tensor *beta,
-                                        imbal_tensor *running_mean, imbal_tensor *running_var,
-                                        float momentum, float eps, imbal_tensor *y,
-                                        imbal_tensor *save_mean, imbal_tensor *save_invstd) {
-    bn_forward_train(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, y, save_mean,
-                     save_invstd, 1);
+imbal_status imbal_nn_cpu_bn_relu_forward_train(imbal_ctx *ctx, const imbal_tensor *x,
+                                                const imbal_tensor *gamma, const imbal_tensor *beta,
+                                                imbal_tensor *running_mean,
+                                                imbal_tensor *running_var, float momentum,
+                                                float eps, imbal_tensor *y, imbal_tensor *save_mean,
+                                                imbal_tensor *save_invstd) {
+    return bn_forward_train(ctx, x, gamma, beta, running_mean, running_var, momentum, eps, y,
+                            save_mean, save_invstd, 1);
 }
 
 void imbal_nn_cpu_bn_forward_eval(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *gamma,
@@ -116,76 +175,99 @@ void imbal_nn_cpu_bn_forward_eval(imbal_ctx *ctx, const imbal_tensor *x, const i
 }
 
 /* mask, when not NULL, is the ReLU output after this BN: dy counts only where mask > 0. */
-static void bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *mask,
-                        const imbal_tensor *dy, const imbal_tensor *gamma,
-                        const imbal_tensor *save_mean, const imbal_tensor *save_invstd,
-                        imbal_tensor *dx, imbal_tensor *dgamma, imbal_tensor *dbeta) {
+static imbal_status bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *mask,
+                                const imbal_tensor *dy, const imbal_tensor *gamma,
+                                const imbal_tensor *save_mean, const imbal_tensor *save_invstd,
+                                imbal_tensor *dx, imbal_tensor *dgamma, imbal_tensor *dbeta) {
     const float *md = mask ? mask->data : NULL;
     const int64_t n = x->shape[0], c = x->shape[1], hw = x->shape[2] * x->shape[3];
     const double m = (double)(n * hw);
     const float *xd = x->data, *dyd = dy->data, *g = gamma->data;
     const float *sm = save_mean->data, *si = save_invstd->data;
     float *dxd = dx ? dx->data : NULL, *dg = dgamma->data, *db = dbeta->data;
+    bn_sums sums;
+    if (bn_sums_alloc(ctx, n, c, &sums) != IMBAL_OK) return IMBAL_ERR_OUT_OF_MEMORY;
+    /* sum dy and sum dy (x - mean) per channel, in chunks as the forward's statistics */
+    double *s0 = sums.part, *s1 = sums.part + sums.chunks * c;
 #pragma omp parallel for schedule(static) num_threads(OMP_THREADS)
-    for (int64_t ch = 0; ch < c; ++ch) {
-        const double mean = sm[ch], invstd = si[ch];
-        double sdy = 0.0, sdyx = 0.0;
-        for (int64_t i = 0; i < n; ++i) {
-            const float *p = xd + (i * c + ch) * hw, *d = dyd + (i * c + ch) * hw;
-            if (md) {
-                const float *y = md + (i * c + ch) * hw;
+    for (int64_t k = 0; k < sums.chunks; ++k) {
+        for (int64_t ch = 0; ch < c; ++ch)
+            s0[k * c + ch] = 0.0, s1[k * c + ch] = 0.0;
+        const int64_t end = k * BN_CHUNK + BN_CHUNK < n ? k * BN_CHUNK + BN_CHUNK : n;
+        for (int64_t i = k * BN_CHUNK; i < end; ++i)
+            for (int64_t ch = 0; ch < c; ++ch) {
+                const int64_t o = (i * c + ch) * hw;
+                const float *p = xd + o, *d = dyd + o;
+                const double mean = sm[ch];
+                double sdy = 0.0, sdyx = 0.0;
+                if (md) {
+                    const float *y = md + o;
 #pragma omp simd reduction(+ : sdy, sdyx)
-                for (int64_t j = 0; j < hw; ++j) {
-                    const float dj = relu_pass(y[j], d[j]);
-                    sdy += dj;
-                    sdyx += dj * (p[j] - mean);
-                }
-            } else {
+                    for (int64_t j = 0; j < hw; ++j) {
+                        const float dj = relu_pass(y[j], d[j]);
+                        sdy += dj;
+                        sdyx += dj * (p[j] - mean);
+                    }
+                } else {
 #pragma omp simd reduction(+ : sdy, sdyx)
-                for (int64_t j = 0; j < hw; ++j) {
-                    sdy += d[j];
-                    sdyx += d[j] * (p[j] - mean);
+                    for (int64_t j = 0; j < hw; ++j) {
+                        sdy += d[j];
+                        sdyx += d[j] * (p[j] - mean);
+                    }
                 }
+                s0[k * c + ch] += sdy;
+                s1[k * c + ch] += sdyx;
             }
-        }
+    }
+    /* dx = gamma invstd / M (M dy - dbeta - xhat dgamma) = a dy + b x + k per channel */
+    float *af = sums.per, *bf = af + c, *kf = bf + c;
+    for (int64_t ch = 0; ch < c; ++ch) {
+        double sdy, sdyx;
+        bn_sums_total(&sums, ch, &sdy, &sdyx);
+        const double mean = sm[ch], invstd = si[ch];
         const double dgamma_c = sdyx * invstd;
         dg[ch] = (float)dgamma_c;
         db[ch] = (float)sdy;
-        if (!dxd) continue;
-        /* dx = gamma invstd / M (M dy - dbeta - xhat dgamma) = a dy + b x + k */
         const double a = g[ch] * invstd, bx = -a * invstd * dgamma_c / m;
         const double k0 = -a * sdy / m - bx * mean;
-        const float af = (float)a, bf = (float)bx, kf = (float)k0;
-        for (int64_t i = 0; i < n; ++i) {
-            const float *p = xd + (i * c + ch) * hw, *d = dyd + (i * c + ch) * hw;
-            float *q = dxd + (i * c + ch) * hw;
+        af[ch] = (float)a, bf[ch] = (float)bx, kf[ch] = (float)k0;
+    }
+    if (dxd) {
+#pragma omp parallel for schedule(static) num_threads(OMP_THREADS)
+        for (int64_t plane = 0; plane < n * c; ++plane) {
+            const int64_t ch = plane % c;
+            const float a = af[ch], b = bf[ch], k = kf[ch];
+            const float *p = xd + plane * hw, *d = dyd + plane * hw;
+            float *q = dxd + plane * hw;
             if (md) {
-                const float *y = md + (i * c + ch) * hw;
+                const float *y = md + plane * hw;
 #pragma omp simd
-                for (int64_t j = 0; j < hw; ++j) {
-                    q[j] = af * relu_pass(y[j], d[j]) + bf * p[j] + kf;
-                }
+                for (int64_t j = 0; j < hw; ++j)
+                    q[j] = a * relu_pass(y[j], d[j]) + b * p[j] + k;
             } else {
 #pragma omp simd
                 for (int64_t j = 0; j < hw; ++j)
-                    q[j] = af * d[j] + bf * p[j] + kf;
+                    q[j] = a * d[j] + b * p[j] + k;
             }
         }
     }
+    free(sums.part);
+    return IMBAL_OK;
 }
 
-void imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *dy,
-                              const imbal_tensor *gamma, const imbal_tensor *save_mean,
-                              const imbal_tensor *save_invstd, imbal_tensor *dx,
-                              imbal_tensor *dgamma, imbal_tensor *dbeta) {
-    bn_backward(ctx, x, NULL, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
+imbal_status imbal_nn_cpu_bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *dy,
+                                      const imbal_tensor *gamma, const imbal_tensor *save_mean,
+                                      const imbal_tensor *save_invstd, imbal_tensor *dx,
+                                      imbal_tensor *dgamma, imbal_tensor *dbeta) {
+    return bn_backward(ctx, x, NULL, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }
 
-void imbal_nn_cpu_bn_relu_backward(imbal_ctx *ctx, const imbal_tensor *x, const imbal_tensor *y,
-                                   const imbal_tensor *dy, const imbal_tensor *gamma,
-                                   const imbal_tensor *save_mean, const imbal_tensor *save_invstd,
-                                   imbal_tensor *dx, imbal_tensor *dgamma, imbal_tensor *dbeta) {
-    bn_backward(ctx, x, y, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
+imbal_status imbal_nn_cpu_bn_relu_backward(imbal_ctx *ctx, const imbal_tensor *x,
+                                           const imbal_tensor *y, const imbal_tensor *dy,
+                                           const imbal_tensor *gamma, const imbal_tensor *save_mean,
+                                           const imbal_tensor *save_invstd, imbal_tensor *dx,
+                                           imbal_tensor *dgamma, imbal_tensor *dbeta) {
+    return bn_backward(ctx, x, y, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }
 
 /* ---- element-wise -------------------------------------------------------------------------- */
