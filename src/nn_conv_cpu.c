@@ -203,7 +203,7 @@ imbal_status imbal_nn_cpu_conv_forward(imbal_ctx *ctx, imbal_conv_plan *plan, co
     float *yd = y->data;
     if (plan->direct_isa)
         return imbal_nn_direct_conv(ctx, (imbal_direct_isa)plan->direct_isa, g.n, g.c, g.k, g.h,
-                                    g.w, g.r, xd, wd, 0, yd);
+                                    g.w, g.r, g.st, xd, wd, 0, yd, plan->col, plan->col_floats);
     if (is_pointwise(&g)) {
         for (int n = 0; n < g.n; ++n)
             imbal_nn_sgemm(ctx, 0, 0, g.k, g.hw, g.c, 1.0f, wd, g.c, xd + (int64_t)n * g.c * g.hw,
@@ -228,9 +228,10 @@ imbal_status imbal_nn_cpu_conv_backward_data(imbal_ctx *ctx, imbal_conv_plan *pl
     geom g = geom_of(&plan->shape, dy->shape[0]);
     const float *dyd = dy->data, *wd = w->data;
     float *dxd = dx->data;
-    if (plan->direct_isa)
+    /* Stride 2 has no direct backward-data: its dx is a stride-2 scatter, the im2col path below. */
+    if (plan->direct_isa && g.st == 1)
         return imbal_nn_direct_conv(ctx, (imbal_direct_isa)plan->direct_isa, g.n, g.k, g.c, g.h,
-                                    g.w, g.r, dyd, wd, 1, dxd);
+                                    g.w, g.r, 1, dyd, wd, 1, dxd, NULL, 0);
     if (is_pointwise(&g)) {
         for (int n = 0; n < g.n; ++n)
             imbal_nn_sgemm(ctx, 1, 0, g.c, g.hw, g.k, 1.0f, wd, g.c, dyd + (int64_t)n * g.k * g.pq,
@@ -260,7 +261,7 @@ imbal_status imbal_nn_cpu_conv_backward_filter(imbal_ctx *ctx, imbal_conv_plan *
     float *dwd = dw->data;
     if (plan->direct_isa && imbal_nn_direct_filter_applies(&plan->shape))
         return imbal_nn_direct_filter(ctx, (imbal_direct_isa)plan->direct_isa, g.n, g.c, g.k, g.h,
-                                      g.w, xd, dyd, dwd);
+                                      g.w, g.st, xd, dyd, dwd, plan->col, plan->col_floats);
     if (is_pointwise(&g)) {
         for (int n = 0; n < g.n; ++n)
             imbal_nn_sgemm(ctx, 0, 1, g.k, g.c, g.hw, 1.0f, dyd + (int64_t)n * g.k * g.pq, g.pq,

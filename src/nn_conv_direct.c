@@ -48,9 +48,17 @@
 #define AVX2_MR      4
 #define AVX2_FMR     1
 
+/* 3x3 pad 1 stride 2 over an even plane: output pixel (p, q) reads input rows 2p - 1, 2p, 2p + 1
+ * (and columns alike), which are rows p - 1, p, p of the input's odd, even, odd phase planes. */
+static int is_stride2_3x3(const imbal_conv2d_shape *sh) {
+    return sh->stride == 2 && sh->r == 3 && sh->s == 3 && sh->pad == 1 && sh->h % 2 == 0 &&
+           sh->w % 2 == 0;
+}
+
 int imbal_nn_direct_conv_applies(const imbal_conv2d_shape *sh) {
-    return sh->stride == 1 && sh->r == sh->s && sh->r > 1 && sh->r * sh->r <= DIRECT_MAX_TAPS &&
-           2 * sh->pad == sh->r - 1;
+    return (sh->stride == 1 && sh->r == sh->s && sh->r > 1 && sh->r * sh->r <= DIRECT_MAX_TAPS &&
+            2 * sh->pad == sh->r - 1) ||
+           is_stride2_3x3(sh);
 }
 
 imbal_direct_isa imbal_nn_direct_conv_isa(void) {
@@ -140,12 +148,39 @@ static isa_blocks blocks_of(imbal_direct_isa isa) {
                                       : (isa_blocks){AVX2_LANES, AVX2_MR, AVX2_FMR};
 }
 
-/* For an h x w plane and r x r taps (pad r / 2), in tiles of `vecs` vectors of `lanes` pixels:
- * the lane bits of every tile, per tap and vector, then the in-plane bits (j < h*w) as tap r*r
- * (a lane is on when its input pixel lies inside the image), and each tap's input offset. */
-static void build_masks(int h, int w, int r, int tiles, int lanes, int vecs, uint32_t *masks,
-                        int *off) {
-    const int rs = r * r, hw = h * w, pad = r / 2;
+/* Where tap t of an output pixel (p, q) of an h x w output plane reads: row p + dr[t], column
+ * q + dc[t] of the input plane that starts base[t] floats into the channel (the same h x w size).
+ */
+typedef struct tap_map {
+    int taps, dr[DIRECT_MAX_TAPS], dc[DIRECT_MAX_TAPS], base[DIRECT_MAX_TAPS];
+} tap_map;
+
+/* Stride 1, r x r taps, pad r / 2: the input plane itself, shifted. */
+static tap_map taps_stride1(int r) {
+    tap_map m = {.taps = r * r};
+    for (int t = 0; t < r * r; ++t)
+        m.dr[t] = t / r - r / 2, m.dc[t] = t % r - r / 2, m.base[t] = 0;
+    return m;
+}
+
+/* 3x3 pad 1 stride 2 over phase planes [4][h*w] (phase_split): tap row a reads row p - 1 of the
+ * odd phase (a = 0), row p of the even (a = 1) or row p of the odd (a = 2); columns alike. */
+static tap_map taps_stride2(int h, int w) {
+    tap_map m = {.taps = 9};
+    for (int t = 0; t < 9; ++t) {
+        int a = t / 3, b = t % 3, pa = a != 1, pb = b != 1;
+        m.dr[t] = a == 0 ? -1 : 0, m.dc[t] = b == 0 ? -1 : 0;
+        m.base[t] = (pa * 2 + pb) * h * w;
+    }
+    return m;
+}
+
+/* For an h x w output plane, in tiles of `vecs` vectors of `lanes` pixels: the lane bits of every
+ * tile, per tap and vector, then the in-plane bits (j < h*w) as tap `taps` (a lane is on when its
+ * input pixel lies inside the image), and each tap's input offset from the output pixel. */
+static void build_masks(int h, int w, const tap_map *tm, int tiles, int lanes, int vecs,
+                        uint32_t *masks, int *off) {
+    const int rs = tm->taps, hw = h * w;
     for (int tile = 0; tile < tiles; ++tile) {
         uint32_t *bits = masks + (size_t)tile * (size_t)(rs + 1) * (size_t)vecs;
         memset(bits, 0, (size_t)(rs + 1) * (size_t)vecs * sizeof *bits);
@@ -155,16 +190,41 @@ static void build_masks(int h, int w, int r, int tiles, int lanes, int vecs, uin
             int p = j / w, q = j % w, v = l / lanes;
             uint32_t bit = 1u << (l % lanes);
             bits[rs * vecs + v] |= bit;
-            for (int a = 0; a < r; ++a)
-                for (int b = 0; b < r; ++b) {
-                    int ih = p + a - pad, iw = q + b - pad;
-                    if (ih >= 0 && ih < h && iw >= 0 && iw < w) bits[(a * r + b) * vecs + v] |= bit;
-                }
+            for (int t = 0; t < rs; ++t) {
+                int ih = p + tm->dr[t], iw = q + tm->dc[t];
+                if (ih >= 0 && ih < h && iw >= 0 && iw < w) bits[t * vecs + v] |= bit;
+            }
         }
     }
-    for (int a = 0; a < r; ++a)
-        for (int b = 0; b < r; ++b)
-            off[a * r + b] = (a - pad) * w + (b - pad);
+    for (int t = 0; t < rs; ++t)
+        off[t] = tm->base[t] + tm->dr[t] * w + tm->dc[t];
+}
+
+/* Images [n0, n0 + cnt) of x [n][c][h][w] (h, w even) into xp [cnt][c][4][h/2 * w/2]: phase
+ * (pa, pb) holds the pixels (2u + pa, 2v + pb). */
+static void phase_split(imbal_ctx *ctx, const float *x, int n0, int cnt, int c, int h, int w,
+                        float *xp) {
+    const int ho = h / 2, wo = w / 2;
+    const int64_t planes = (int64_t)cnt * c, hwo = (int64_t)ho * wo;
+#pragma omp parallel for schedule(static) num_threads(imbal_ctx_omp_threads(ctx))
+    for (int64_t pl = 0; pl < planes; ++pl) {
+        const float *src = x + ((int64_t)n0 * c + pl) * h * w;
+        float *dst = xp + pl * 4 * hwo;
+        for (int u = 0; u < ho; ++u)
+            for (int pa = 0; pa < 2; ++pa) {
+                const float *row = src + (int64_t)(2 * u + pa) * w;
+                float *d0 = dst + (pa * 2) * hwo + (int64_t)u * wo, *d1 = d0 + hwo;
+                for (int v = 0; v < wo; ++v)
+                    d0[v] = row[2 * v], d1[v] = row[2 * v + 1];
+            }
+    }
+}
+
+/* Images per phase split that fit ws_floats (at least 1: the callers' im2col workspace holds
+ * 2.25 images' worth of a 3x3 stride-2 convolution's input at least). */
+static int split_chunk(int c, int h, int w, size_t ws_floats) {
+    size_t per = (size_t)c * (size_t)h * (size_t)w, k = ws_floats / (per ? per : 1);
+    return k < 1 ? 1 : k > 1 << 20 ? 1 << 20 : (int)k;
 }
 
 /* Packs weights into blocks of `mr` output channels: wp[kb][c][t][i] = the weight from input
@@ -188,13 +248,15 @@ static void pack_weights(const float *w, int cout, int cin, int rs, int mr, int 
 }
 
 imbal_status imbal_nn_direct_conv(imbal_ctx *ctx, imbal_direct_isa isa, int n, int cin, int cout,
-                                  int h, int w, int r, const float *x, const float *wt,
-                                  int transpose, float *y) {
+                                  int h, int w, int r, int stride, const float *x, const float *wt,
+                                  int transpose, float *y, float *ws, size_t ws_floats) {
 #if IMBAL_DIRECT_X86
     const isa_blocks bl = blocks_of(isa);
     const int rs = r * r, mr = bl.mr, vecs = TILE_VECS, tile_px = bl.lanes * vecs;
-    direct_conv d = {.n = n, .cin = cin, .cout = cout, .h = h, .w = w, .r = r, .x = x, .y = y};
-    d.tiles = (h * w + tile_px - 1) / tile_px;
+    const int ho = h / stride, wo = w / stride;
+    direct_conv d = {.n = n, .cin = cin, .cout = cout, .h = ho, .w = wo, .r = r, .x = x, .y = y};
+    d.xplane = (int64_t)h * w, d.yplane = (int64_t)ho * wo;
+    d.tiles = (ho * wo + tile_px - 1) / tile_px;
     size_t wp_floats = (size_t)((cout + mr - 1) / mr) * (size_t)mr * (size_t)cin * (size_t)rs;
     float *wp = imbal_xmalloc(ctx, wp_floats, sizeof *wp, "direct convolution weights");
     uint32_t *masks = imbal_xmalloc(ctx, (size_t)d.tiles * (size_t)(rs + 1) * (size_t)vecs,
@@ -206,22 +268,35 @@ imbal_status imbal_nn_direct_conv(imbal_ctx *ctx, imbal_direct_isa isa, int n, i
     }
     pack_weights(wt, cout, cin, rs, mr, transpose, wp);
     d.wp = wp, d.masks = masks;
-    build_masks(h, w, r, d.tiles, bl.lanes, vecs, masks, d.off);
-    const int64_t items = (int64_t)n * d.tiles;
+    const tap_map tm = stride == 2 ? taps_stride2(ho, wo) : taps_stride1(r);
+    build_masks(ho, wo, &tm, d.tiles, bl.lanes, vecs, masks, d.off);
+    /* Stride 1 reads x in place; stride 2 reads phase planes of `chunk` images at a time. */
+    const int chunk = stride == 2 ? split_chunk(cin, h, w, ws_floats) : n;
+    for (int n0 = 0; n0 < n; n0 += chunk) {
+        const int cnt = n - n0 < chunk ? n - n0 : chunk;
+        if (stride == 2) {
+            phase_split(ctx, x, n0, cnt, cin, h, w, ws);
+            d.x = ws;
+        } else {
+            d.x = x + (int64_t)n0 * cin * d.xplane;
+        }
+        d.y = y + (int64_t)n0 * cout * d.yplane;
+        const int64_t items = (int64_t)cnt * d.tiles;
 #pragma omp parallel for schedule(static) num_threads(imbal_ctx_omp_threads(ctx))
-    for (int64_t it = 0; it < items; ++it) {
-        int img = (int)(it / d.tiles), tile = (int)(it % d.tiles);
-        if (isa == IMBAL_DIRECT_AVX512)
-            direct_tile_avx512(&d, img, tile);
-        else
-            direct_tile_avx2(&d, img, tile);
+        for (int64_t it = 0; it < items; ++it) {
+            int img = (int)(it / d.tiles), tile = (int)(it % d.tiles);
+            if (isa == IMBAL_DIRECT_AVX512)
+                direct_tile_avx512(&d, img, tile);
+            else
+                direct_tile_avx2(&d, img, tile);
+        }
     }
     free(wp);
     free(masks);
     return IMBAL_OK;
 #else
-    (void)n, (void)cin, (void)cout, (void)h, (void)w, (void)r, (void)x, (void)wt, (void)transpose,
-        (void)y, (void)isa;
+    (void)n, (void)cin, (void)cout, (void)h, (void)w, (void)r, (void)stride, (void)x, (void)wt,
+        (void)transpose, (void)y, (void)isa, (void)ws, (void)ws_floats;
     return imbal_fail(ctx, IMBAL_ERR_UNSUPPORTED, "direct convolution: not built for this CPU");
 #endif
 }
@@ -229,7 +304,7 @@ imbal_status imbal_nn_direct_conv(imbal_ctx *ctx, imbal_direct_isa isa, int n, i
 /* ---- the weight gradient --------------------------------------------------------------------- */
 
 int imbal_nn_direct_filter_applies(const imbal_conv2d_shape *sh) {
-    return sh->stride == 1 && sh->r == 3 && sh->s == 3 && sh->pad == 1;
+    return (sh->stride == 1 && sh->r == 3 && sh->s == 3 && sh->pad == 1) || is_stride2_3x3(sh);
 }
 
 /* Images per chunk: x and dy of a chunk stay within 512 KiB (the L2 of the CPUs this was tuned
@@ -241,12 +316,15 @@ static int filter_chunk(int cin, int cout, int hw) {
 }
 
 imbal_status imbal_nn_direct_filter(imbal_ctx *ctx, imbal_direct_isa isa, int n, int cin, int cout,
-                                    int h, int w, const float *x, const float *dy, float *dw) {
+                                    int h, int w, int stride, const float *x, const float *dy,
+                                    float *dw, float *ws, size_t ws_floats) {
 #if IMBAL_DIRECT_X86
     const isa_blocks bl = blocks_of(isa);
     const int lanes = bl.lanes, fmr = bl.fmr, kbs = (cout + fmr - 1) / fmr;
-    direct_filter f = {.n = n, .cin = cin, .cout = cout, .h = h, .w = w, .x = x, .dy = dy};
-    f.tiles = (h * w + lanes - 1) / lanes;
+    const int ho = h / stride, wo = w / stride;
+    direct_filter f = {.n = n, .cin = cin, .cout = cout, .h = ho, .w = wo, .x = x, .dy = dy};
+    f.xplane = (int64_t)h * w;
+    f.tiles = (ho * wo + lanes - 1) / lanes;
     size_t part_floats = (size_t)kbs * (size_t)fmr * (size_t)cin * 9u * (size_t)lanes;
     float *part = imbal_xcalloc(ctx, part_floats, sizeof *part, "weight-gradient partial sums");
     uint32_t *masks =
@@ -256,13 +334,23 @@ imbal_status imbal_nn_direct_filter(imbal_ctx *ctx, imbal_direct_isa isa, int n,
         free(masks);
         return IMBAL_ERR_OUT_OF_MEMORY;
     }
-    build_masks(h, w, 3, f.tiles, lanes, 1, masks, f.off);
+    const tap_map tm = stride == 2 ? taps_stride2(ho, wo) : taps_stride1(3);
+    build_masks(ho, wo, &tm, f.tiles, lanes, 1, masks, f.off);
     f.part = part, f.masks = masks;
-    const int chunk = filter_chunk(cin, cout, h * w), pairs = kbs * cin;
-#pragma omp parallel num_threads(imbal_ctx_omp_threads(ctx))
+    int chunk = filter_chunk(cin, cout, ho * wo);
+    if (stride == 2) {
+        const int fit = split_chunk(cin, h, w, ws_floats);
+        chunk = chunk < fit ? chunk : fit;
+    }
+    const int pairs = kbs * cin;
     for (int n0 = 0; n0 < n; n0 += chunk) {
         int cnt = n - n0 < chunk ? n - n0 : chunk;
-#pragma omp for schedule(static)
+        if (stride == 2) {
+            /* The chunk's x is read from its phase planes in ws, whose first image is image n0. */
+            phase_split(ctx, x, n0, cnt, cin, h, w, ws);
+            f.x = ws, f.x_n0 = n0;
+        }
+#pragma omp parallel for schedule(static) num_threads(imbal_ctx_omp_threads(ctx))
         for (int pr = 0; pr < pairs; ++pr) {
             if (isa == IMBAL_DIRECT_AVX512)
                 filter_block_avx512(&f, n0, cnt, pr / cin, pr % cin);
@@ -286,7 +374,8 @@ imbal_status imbal_nn_direct_filter(imbal_ctx *ctx, imbal_direct_isa isa, int n,
     free(masks);
     return IMBAL_OK;
 #else
-    (void)isa, (void)n, (void)cin, (void)cout, (void)h, (void)w, (void)x, (void)dy, (void)dw;
+    (void)isa, (void)n, (void)cin, (void)cout, (void)h, (void)w, (void)stride, (void)x, (void)dy,
+        (void)dw, (void)ws, (void)ws_floats;
     return imbal_fail(ctx, IMBAL_ERR_UNSUPPORTED, "direct convolution: not built for this CPU");
 #endif
 }

@@ -20,8 +20,8 @@ __attribute__((target(DK_TARGET))) static void DK_FN(direct_tile)(const direct_c
     for (int t = 0; t <= rs; ++t)
         for (int v = 0; v < DK_V; ++v)
             m[t][v] = DK_MASK_OF(bits[t * DK_V + v]);
-    const float *x = d->x + (int64_t)n * d->cin * hw + j0;
-    float *y = d->y + (int64_t)n * d->cout * hw + j0;
+    const float *x = d->x + (int64_t)n * d->cin * d->xplane + j0;
+    float *y = d->y + (int64_t)n * d->cout * d->yplane + j0;
     const int full = j0 + DK_L * DK_V <= hw;
     for (int k0 = 0; k0 < d->cout; k0 += DK_MR) {
         const float *wk = d->wp + (int64_t)(k0 / DK_MR) * d->cin * rs * DK_MR;
@@ -32,7 +32,7 @@ __attribute__((target(DK_TARGET))) static void DK_FN(direct_tile)(const direct_c
             for (int v = 0; v < DK_V; ++v)
                 acc[i][v] = DK_ZERO();
         for (int c = 0; c < d->cin; ++c) {
-            const float *xc = x + (int64_t)c * hw;
+            const float *xc = x + (int64_t)c * d->xplane;
             for (int t = 0; t < rs; ++t, wk += DK_MR) {
                 const float *p = xc + d->off[t];
                 DK_VEC b[DK_V];
@@ -52,7 +52,7 @@ __attribute__((target(DK_TARGET))) static void DK_FN(direct_tile)(const direct_c
 #pragma GCC unroll 16
         for (int i = 0; i < DK_MR; ++i) {
             if (k0 + i >= d->cout) break;
-            float *yk = y + (int64_t)(k0 + i) * hw;
+            float *yk = y + (int64_t)(k0 + i) * d->yplane;
 #pragma GCC unroll 4
             for (int v = 0; v < DK_V; ++v) {
                 if (full)
@@ -80,7 +80,7 @@ __attribute__((target(DK_TARGET))) static void DK_FN(filter_block)(const direct_
             acc[i][t] = DK_LOAD(part + (i * 9 + t) * DK_L);
     int live = f->cout - kb * DK_FMR; /* output channels of this block that exist */
     for (int n = n0; n < n0 + cnt; ++n) {
-        const float *xc = f->x + ((int64_t)n * f->cin + c) * hw;
+        const float *xc = f->x + ((int64_t)(n - f->x_n0) * f->cin + c) * f->xplane;
         const float *dyk = f->dy + ((int64_t)n * f->cout + kb * DK_FMR) * hw;
         for (int tile = 0; tile < f->tiles; ++tile) {
             const uint32_t *bits = f->masks + tile * 10;

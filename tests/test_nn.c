@@ -282,24 +282,34 @@ Test(nn_conv, groups_and_threads) {
 /* The direct path (src/nn_conv_direct.c) against the im2col path on stride-1 "same" shapes: odd
  * planes whose last tile is partial, fewer output channels than a register block and a part
  * block, 5x5 taps (forward and backward-data only; the weight gradient's direct path is 3x3), a
- * 1x1 plane where only the centre tap lands, ResNet's stage shapes. For y and dx AVX2 and AVX-512
- * must give the same bits (each output is one FMA chain in the same order); dw sums 16 or 8 lanes,
- * so only closeness. The CPU running the tests sets which of them can run. */
+ * 1x1 plane where only the centre tap lands, ResNet's stage shapes; and on 3x3 stride-2 shapes
+ * (forward and weight gradient through phase planes; backward-data stays on im2col): a non-square
+ * plane, a 2x2 plane, ResNet's two downsampling convolutions, and a batch larger than one phase
+ * split's chunk. For y and dx AVX2 and AVX-512 must give the same bits (each output is one FMA
+ * chain in the same order); dw sums 16 or 8 lanes, so only closeness. The CPU running the tests
+ * sets which of them can run. */
 Test(nn_conv, direct_path_matches_im2col) {
     imbal_ctx *ctx = tu_ctx();
     const conv_case cases[] = {
-        {"odd", 3, 5, 7, 9, 11, 3, 3, 1, 1},       {"k3", 2, 4, 6, 5, 3, 3, 3, 1, 1},
-        {"5x5", 2, 3, 5, 6, 9, 5, 5, 1, 2},        {"1x1plane", 2, 6, 1, 1, 10, 3, 3, 1, 1},
-        {"stage1", 2, 16, 32, 32, 16, 3, 3, 1, 1}, {"stage3", 3, 64, 8, 8, 64, 3, 3, 1, 1},
+        {"odd", 3, 5, 7, 9, 11, 3, 3, 1, 1},        {"k3", 2, 4, 6, 5, 3, 3, 3, 1, 1},
+        {"5x5", 2, 3, 5, 6, 9, 5, 5, 1, 2},         {"1x1plane", 2, 6, 1, 1, 10, 3, 3, 1, 1},
+        {"stage1", 2, 16, 32, 32, 16, 3, 3, 1, 1},  {"stage3", 3, 64, 8, 8, 64, 3, 3, 1, 1},
+        {"s2odd", 3, 5, 6, 10, 7, 3, 3, 2, 1},      {"s2tiny", 2, 3, 2, 2, 9, 3, 3, 2, 1},
+        {"s2down2", 2, 16, 32, 32, 32, 3, 3, 2, 1}, {"s2down3", 2, 32, 16, 16, 64, 3, 3, 2, 1},
+        {"s2chunks", 70, 4, 64, 64, 4, 3, 3, 2, 1},
     };
     const int paths[] = {0, IMBAL_DIRECT_AVX2, IMBAL_DIRECT_AVX512};
     int ran = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
         const conv_case *cc = &cases[i];
         imbal_conv_plan *plan = plan_for(ctx, cc, cc->n);
+        imbal_conv2d_shape sh = {cc->n, cc->c, cc->h,      cc->w,  cc->k,
+                                 cc->r, cc->s, cc->stride, cc->pad};
+        int p_out, q_out;
+        imbal_conv2d_out_hw(&sh, &p_out, &q_out);
         imbal_tensor x = mk(ctx, 4, cc->n, cc->c, cc->h, cc->w),
                      w = mk(ctx, 4, cc->k, cc->c, cc->r, cc->s),
-                     dy = mk(ctx, 4, cc->n, cc->k, cc->h, cc->w);
+                     dy = mk(ctx, 4, cc->n, cc->k, p_out, q_out);
         fill(&x, 11 + (uint32_t)i, 1.0f, 0.0f), fill(&w, 12, 0.3f, 0.0f), fill(&dy, 13, 1.0f, 0.0f);
         imbal_tensor y[3], dx[3], dw[3];
         int have[3] = {0, 0, 0};
@@ -330,10 +340,10 @@ Test(nn_conv, direct_path_matches_im2col) {
     }
     if (!ran) cr_log_warn("direct_path_matches_im2col: this CPU has neither AVX2+FMA nor AVX-512");
     /* Shapes outside the direct path keep the im2col path. */
-    const conv_case other[] = {{"stride2", 1, 4, 8, 8, 4, 3, 3, 2, 1},
-                               {"pad0", 1, 4, 8, 8, 4, 3, 3, 1, 0},
-                               {"1x1", 1, 4, 8, 8, 4, 1, 1, 1, 0},
-                               {"3x1", 1, 4, 8, 8, 4, 3, 1, 1, 1}};
+    const conv_case other[] = {
+        {"stride2odd", 1, 4, 7, 8, 4, 3, 3, 2, 1}, {"stride2pad0", 1, 4, 8, 8, 4, 3, 3, 2, 0},
+        {"1x1stride2", 1, 4, 8, 8, 4, 1, 1, 2, 0}, {"pad0", 1, 4, 8, 8, 4, 3, 3, 1, 0},
+        {"1x1", 1, 4, 8, 8, 4, 1, 1, 1, 0},        {"3x1", 1, 4, 8, 8, 4, 3, 1, 1, 1}};
     for (size_t i = 0; i < sizeof other / sizeof other[0]; ++i) {
         imbal_conv_plan *plan = plan_for(ctx, &other[i], 1);
         cr_assert_eq(imbal_nn_cpu_conv_set_path(plan, IMBAL_DIRECT_AVX2), 0, "%s", other[i].name);
