@@ -1,7 +1,8 @@
 /* imbal: the CPU twins of batch norm, relu, add, global average pooling and the linear layer
- * (definitions in docs/nn.md). Every per-channel or per-column sum is taken by one thread in a
- * fixed order in double precision, so results do not depend on the thread count. The batch-norm
- * row sums are `omp simd` reductions: the lanes' partial sums are combined in an order fixed by
+ * (definitions in docs/nn.md). Every per-channel or per-column sum is taken in double precision
+ * in an order fixed by the shapes (batch norm: per chunk of images, the chunks added in order;
+ * the others: by one thread), so results do not depend on the thread count. The batch-norm
+ * plane sums are `omp simd` reductions: the lanes' partial sums are combined in an order fixed by
  * the compiled vector width, never by the thread count. */
 #include <math.h>
 #include <stdint.h>
