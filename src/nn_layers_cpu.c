@@ -1,7 +1,7 @@
 /* imbal: the CPU twins of batch norm, relu, add, global average pooling and the linear layer
  * (definitions in docs/nn.md). Every per-channel or per-column sum is taken in double precision
- * in an order fixed by the shapes (batch norm: per chunk of images, the chunks added in order;
- * the others: by one thread), so results do not depend on the thread count. The batch-norm
+ * in an order fixed by the shapes (batch norm: per plane, the planes added in image order; the
+ * others: by one thread), so results do not depend on the thread count. The batch-norm
  * plane sums are `omp simd` reductions: the lanes' partial sums are combined in an order fixed by
  * the compiled vector width, never by the thread count. */
 #include <math.h>
@@ -26,37 +26,32 @@ static inline float relu_pass(float y, float v) {
 
 /* ---- batch norm (Ioffe & Szegedy 2015) ----------------------------------------------------- */
 
-/* The statistics passes walk the tensor in memory order, BN_CHUNK images at a time: each chunk
- * gives per-channel partial sums (double, each plane an `omp simd` reduction), which are then
- * added in chunk order, so the result depends on BN_CHUNK but never on the thread count. Walking
+/* The statistics passes walk the tensor in memory order, one (image, channel) plane at a time
+ * (each an `omp simd` reduction in double), and keep every plane's sums; each channel's total
+ * then adds its planes in image order, so the result never depends on the thread count. Walking
  * one channel's planes across the batch instead (a 4 KiB plane every C*H*W floats) kept the
  * hardware prefetchers, which stop at page boundaries, from running ahead. */
-#define BN_CHUNK 4
-
-/* Per-channel sums over the batch: part holds [chunks][c] partials of two sums, which
- * bn_sums_total adds in chunk order, and then room for three floats per channel (`per`: the
- * per-channel transform the last pass applies). */
 typedef struct bn_sums {
-    int64_t chunks, c;
-    double *part; /* [2][chunks][c], then 2c doubles' room for per */
-    float *per;   /* [3][c] */
+    int64_t planes, c; /* n * c planes */
+    double *part;      /* [2][n][c]: two sums per plane, then 2c doubles' room for per */
+    float *per;        /* [3][c]: the per-channel transform the last pass applies */
 } bn_sums;
 
 static imbal_status bn_sums_alloc(imbal_ctx *ctx, int64_t n, int64_t c, bn_sums *b) {
-    b->chunks = (n + BN_CHUNK - 1) / BN_CHUNK;
+    b->planes = n * c;
     b->c = c;
-    b->part = imbal_xmalloc(ctx, (size_t)(2 * b->chunks * c + 2 * c), sizeof *b->part,
+    b->part = imbal_xmalloc(ctx, (size_t)(2 * b->planes + 2 * c), sizeof *b->part,
                             "batch-norm partial sums");
-    b->per = b->part ? (float *)(b->part + 2 * b->chunks * c) : NULL;
+    b->per = b->part ? (float *)(b->part + 2 * b->planes) : NULL;
     return b->part ? IMBAL_OK : IMBAL_ERR_OUT_OF_MEMORY;
 }
 
-/* The totals of channel ch, chunk partials added in order. */
+/* The totals of channel ch, its planes' sums added in image order. */
 static void bn_sums_total(const bn_sums *b, int64_t ch, double *s0, double *s1) {
     double a = 0.0, q = 0.0;
-    for (int64_t k = 0; k < b->chunks; ++k) {
-        a += b->part[k * b->c + ch];
-        q += b->part[(b->chunks + k) * b->c + ch];
+    for (int64_t pl = ch; pl < b->planes; pl += b->c) {
+        a += b->part[pl];
+        q += b->part[b->planes + pl];
     }
     *s0 = a, *s1 = q;
 }
@@ -64,28 +59,20 @@ static void bn_sums_total(const bn_sums *b, int64_t ch, double *s0, double *s1) 
 /* The shifted sums of x - K and (x - K)^2 per channel, K the channel's first value: one pass, and
  * with the shift the variance S1/M - (S0/M)^2 loses nothing to cancellation in double (the
  * "shifted data" algorithm; Chan, Golub and LeVeque 1983). */
-static void bn_stats_sums(imbal_ctx *ctx, const float *xd, int64_t n, int64_t c, int64_t hw,
-                          bn_sums *b) {
-    double *s0 = b->part, *s1 = b->part + b->chunks * c;
+static void bn_stats_sums(imbal_ctx *ctx, const float *xd, int64_t c, int64_t hw, bn_sums *b) {
 #pragma omp parallel for schedule(static) num_threads(OMP_THREADS)
-    for (int64_t k = 0; k < b->chunks; ++k) {
-        for (int64_t ch = 0; ch < c; ++ch)
-            s0[k * c + ch] = 0.0, s1[k * c + ch] = 0.0;
-        const int64_t end = k * BN_CHUNK + BN_CHUNK < n ? k * BN_CHUNK + BN_CHUNK : n;
-        for (int64_t i = k * BN_CHUNK; i < end; ++i)
-            for (int64_t ch = 0; ch < c; ++ch) {
-                const float *p = xd + (i * c + ch) * hw;
-                const double shift = xd[ch * hw];
-                double a = 0.0, q = 0.0;
+    for (int64_t pl = 0; pl < b->planes; ++pl) {
+        const float *p = xd + pl * hw;
+        const double shift = xd[pl % c * hw];
+        double a = 0.0, q = 0.0;
 #pragma omp simd reduction(+ : a, q)
-                for (int64_t j = 0; j < hw; ++j) {
-                    const double d = p[j] - shift;
-                    a += d;
-                    q += d * d;
-                }
-                s0[k * c + ch] += a;
-                s1[k * c + ch] += q;
-            }
+        for (int64_t j = 0; j < hw; ++j) {
+            const double d = p[j] - shift;
+            a += d;
+            q += d * d;
+        }
+        b->part[pl] = a;
+        b->part[b->planes + pl] = q;
     }
 }
 
@@ -101,7 +88,7 @@ static imbal_status bn_forward_train(imbal_ctx *ctx, const imbal_tensor *x,
     float *sm = save_mean->data, *si = save_invstd->data;
     bn_sums sums;
     if (bn_sums_alloc(ctx, n, c, &sums) != IMBAL_OK) return IMBAL_ERR_OUT_OF_MEMORY;
-    bn_stats_sums(ctx, xd, n, c, hw, &sums);
+    bn_stats_sums(ctx, xd, c, hw, &sums);
     float *scale = sums.per, *meanf = scale + c, *shift = meanf + c;
     for (int64_t ch = 0; ch < c; ++ch) {
         double a, q;
@@ -188,37 +175,29 @@ static imbal_status bn_backward(imbal_ctx *ctx, const imbal_tensor *x, const imb
     float *dxd = dx ? dx->data : NULL, *dg = dgamma->data, *db = dbeta->data;
     bn_sums sums;
     if (bn_sums_alloc(ctx, n, c, &sums) != IMBAL_OK) return IMBAL_ERR_OUT_OF_MEMORY;
-    /* sum dy and sum dy (x - mean) per channel, in chunks as the forward's statistics */
-    double *s0 = sums.part, *s1 = sums.part + sums.chunks * c;
+        /* sum dy and sum dy (x - mean) per plane, as the forward's statistics */
 #pragma omp parallel for schedule(static) num_threads(OMP_THREADS)
-    for (int64_t k = 0; k < sums.chunks; ++k) {
-        for (int64_t ch = 0; ch < c; ++ch)
-            s0[k * c + ch] = 0.0, s1[k * c + ch] = 0.0;
-        const int64_t end = k * BN_CHUNK + BN_CHUNK < n ? k * BN_CHUNK + BN_CHUNK : n;
-        for (int64_t i = k * BN_CHUNK; i < end; ++i)
-            for (int64_t ch = 0; ch < c; ++ch) {
-                const int64_t o = (i * c + ch) * hw;
-                const float *p = xd + o, *d = dyd + o;
-                const double mean = sm[ch];
-                double sdy = 0.0, sdyx = 0.0;
-                if (md) {
-                    const float *y = md + o;
+    for (int64_t pl = 0; pl < sums.planes; ++pl) {
+        const float *p = xd + pl * hw, *d = dyd + pl * hw;
+        const double mean = sm[pl % c];
+        double sdy = 0.0, sdyx = 0.0;
+        if (md) {
+            const float *y = md + pl * hw;
 #pragma omp simd reduction(+ : sdy, sdyx)
-                    for (int64_t j = 0; j < hw; ++j) {
-                        const float dj = relu_pass(y[j], d[j]);
-                        sdy += dj;
-                        sdyx += dj * (p[j] - mean);
-                    }
-                } else {
-#pragma omp simd reduction(+ : sdy, sdyx)
-                    for (int64_t j = 0; j < hw; ++j) {
-                        sdy += d[j];
-                        sdyx += d[j] * (p[j] - mean);
-                    }
-                }
-                s0[k * c + ch] += sdy;
-                s1[k * c + ch] += sdyx;
+            for (int64_t j = 0; j < hw; ++j) {
+                const float dj = relu_pass(y[j], d[j]);
+                sdy += dj;
+                sdyx += dj * (p[j] - mean);
             }
+        } else {
+#pragma omp simd reduction(+ : sdy, sdyx)
+            for (int64_t j = 0; j < hw; ++j) {
+                sdy += d[j];
+                sdyx += d[j] * (p[j] - mean);
+            }
+        }
+        sums.part[pl] = sdy;
+        sums.part[sums.planes + pl] = sdyx;
     }
     /* dx = gamma invstd / M (M dy - dbeta - xhat dgamma) = a dy + b x + k per channel */
     float *af = sums.per, *bf = af + c, *kf = bf + c;
