@@ -70,9 +70,7 @@ row_exp_sum_other(const float *restrict z, int64_t c, float m, int64_t y, float 
     const imbal_vi lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     const imbal_vf mv = imbal_vsplat(m), zero = imbal_vsplat(0.0f);
     imbal_vf so = zero;
-    imbal_vi yl; /* y's lane relative to the current vector's first class */
-    for (int k = 0; k < IMBAL_VL; ++k)
-        yl[k] = (int32_t)y;
+    imbal_vi yl = lane - lane + (int32_t)y; /* y's lane relative to the vector's first class */
     for (int64_t j = 0; j < full; j += IMBAL_VL) {
         imbal_vf v = imbal_vexp_nonpos(imbal_vload(z + j) - mv);
         imbal_vstore(e + j, v);
@@ -84,7 +82,7 @@ row_exp_sum_other(const float *restrict z, int64_t c, float m, int64_t y, float 
     yl += (int32_t)seen;
     imbal_vf v = imbal_vexp_nonpos(imbal_vload(z + j) - mv);
     imbal_vstore(e + j, v);
-    so += imbal_vselect((lane < (int32_t)seen) | (lane == yl), zero, v);
+    so += imbal_vselect(imbal_vlt_mask(lane, (int32_t)seen) | imbal_veq_mask(lane, yl), zero, v);
     return imbal_vhsum(so);
 }
 
