@@ -49,11 +49,11 @@ __attribute__((always_inline)) static inline float row_max(const float *restrict
         return m;
     }
     const int64_t full = c / IMBAL_VL * IMBAL_VL;
-    imbal_vf m = imbal_vsplat(-INFINITY);
+    imbal_wf m = imbal_wsplat(-INFINITY);
     for (int64_t j = 0; j < full; j += IMBAL_VL)
-        m = imbal_vmax(imbal_vload(z + j), m);
-    if (full < c) m = imbal_vmax(imbal_vload(z + c - IMBAL_VL), m);
-    return imbal_vhmax(m);
+        m = imbal_wmax(imbal_wload(z + j), m);
+    if (full < c) m = imbal_wmax(imbal_wload(z + c - IMBAL_VL), m);
+    return imbal_whmax(m);
 }
 
 __attribute__((always_inline)) static inline float
@@ -67,23 +67,24 @@ row_exp_sum_other(const float *restrict z, int64_t c, float m, int64_t y, float 
         return so;
     }
     const int64_t full = c / IMBAL_VL * IMBAL_VL;
-    const imbal_vi lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const imbal_vf mv = imbal_vsplat(m), zero = imbal_vsplat(0.0f);
-    imbal_vf so = zero;
-    imbal_vi yl = lane - lane + (int32_t)y; /* y's lane relative to the vector's first class */
+    const imbal_wi lane = imbal_wlanes();
+    const imbal_wf mv = imbal_wsplat(m), zero = imbal_wsplat(0.0f);
+    imbal_wf so = zero;
+    imbal_wi yl = imbal_wi_splat((int32_t)y); /* y's lane relative to the vector's first class */
     for (int64_t j = 0; j < full; j += IMBAL_VL) {
-        imbal_vf v = imbal_vexp_nonpos(imbal_vload(z + j) - mv);
-        imbal_vstore(e + j, v);
-        so += imbal_vselect(lane == yl, zero, v);
-        yl -= IMBAL_VL;
+        imbal_wf v = imbal_wexp_nonpos(imbal_wsub(imbal_wload(z + j), mv));
+        imbal_wstore(e + j, v);
+        so = imbal_wadd(so, imbal_wselect(imbal_weq(lane, yl), zero, v));
+        yl = imbal_wi_add(yl, -IMBAL_VL);
     }
-    if (full == c) return imbal_vhsum(so);
+    if (full == c) return imbal_whsum(so);
     const int64_t j = c - IMBAL_VL, seen = full - j; /* lanes [0, seen) were counted above */
-    yl += (int32_t)seen;
-    imbal_vf v = imbal_vexp_nonpos(imbal_vload(z + j) - mv);
-    imbal_vstore(e + j, v);
-    so += imbal_vselect(imbal_vlt_mask(lane, (int32_t)seen) | imbal_veq_mask(lane, yl), zero, v);
-    return imbal_vhsum(so);
+    yl = imbal_wi_add(yl, (int32_t)seen);
+    imbal_wf v = imbal_wexp_nonpos(imbal_wsub(imbal_wload(z + j), mv));
+    imbal_wstore(e + j, v);
+    imbal_wi skip = imbal_wi_or(imbal_wlt_mask(lane, (int32_t)seen), imbal_weq_mask(lane, yl));
+    so = imbal_wadd(so, imbal_wselect(skip, zero, v));
+    return imbal_whsum(so);
 }
 
 /* One row's state between the phases of the row pass. */
@@ -284,18 +285,18 @@ softmax_lanes_block(const imbal_loss_cpu_plan *plan, int64_t i0, int cnt) {
          * transposed in registers. A row whose 16 floats would reach past the block is copied
          * into a zeroed vector first: the floats past the block may be another thread's rows. */
         const float *src = (const float *)job->logits + i0 * c;
-        imbal_vf v[LANES];
+        imbal_wf v[LANES];
         for (int l = 0; l < LANES; ++l) {
             if (row[l] * c + LANES <= cnt * c) {
-                v[l] = imbal_vload(src + row[l] * c);
+                v[l] = imbal_wload(src + row[l] * c);
             } else {
-                v[l] = imbal_vsplat(0.0f);
+                v[l] = imbal_wsplat(0.0f);
                 memcpy(&v[l], src + row[l] * c, (size_t)(c < LANES ? c : LANES) * sizeof(float));
             }
         }
-        imbal_vtranspose(v);
-        for (int j = 0; j < c; ++j)
-            imbal_vstore(zt[j], v[j]);
+        imbal_wtranspose(v);
+        for (int j = 0; j < c && j < LANES; ++j) /* c < LANES here; the bound is for GCC */
+            imbal_wstore(zt[j], v[j]);
     } else {
         for (int l = 0; l < LANES; ++l)
             for (int j = 0; j < c; ++j)
@@ -402,13 +403,13 @@ softmax_lanes_block(const imbal_loss_cpu_plan *plan, int64_t i0, int cnt) {
          * into the next row's place, which the next store overwrites. The rows whose vector
          * would reach past the block store their c floats alone. */
         float *out = (float *)job->dlogits + i0 * c;
-        imbal_vf v[LANES];
+        imbal_wf v[LANES];
         for (int j = 0; j < LANES; ++j)
-            v[j] = j < c ? imbal_vload(e[j]) : imbal_vsplat(0.0f);
-        imbal_vtranspose(v);
+            v[j] = j < c ? imbal_wload(e[j]) : imbal_wsplat(0.0f);
+        imbal_wtranspose(v);
         for (int l = 0; l < cnt && l < LANES; ++l) {
             if (l * c + LANES <= cnt * c)
-                imbal_vstore(out + l * c, v[l]);
+                imbal_wstore(out + l * c, v[l]);
             else
                 memcpy(out + l * c, &v[l], (size_t)(c < LANES ? c : LANES) * sizeof(float));
         }
