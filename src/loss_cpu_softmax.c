@@ -82,7 +82,7 @@ row_exp_sum_other(const float *restrict z, int64_t c, float m, int64_t y, float 
     yl = imbal_wi_add(yl, (int32_t)seen);
     imbal_wf v = imbal_wexp_nonpos(imbal_wsub(imbal_wload(z + j), mv));
     imbal_wstore(e + j, v);
-    imbal_wi skip = imbal_wi_or(imbal_wlt_mask(lane, (int32_t)seen), imbal_weq_mask(lane, yl));
+    imbal_wi skip = imbal_wi_or(imbal_wlt(lane, (int32_t)seen), imbal_weq(lane, yl));
     so = imbal_wadd(so, imbal_wselect(skip, zero, v));
     return imbal_whsum(so);
 }

@@ -11,8 +11,10 @@
  * register each with AVX2 or AVX-512 and two xmm in the baseline. GCC 12 handles a single vector
  * twice the unit's width badly: in the AVX2 clone a 64-byte vector was spilled to the stack,
  * loaded a float at a time and compared lane by lane in scalar code, and ce at C = 100 took
- * 790 ns a row against 73 ns with AVX-512. The narrow pass's 16 x 16 transposes use the same
- * halves. */
+ * 790 ns a row against 73 ns with AVX-512. Even with AVX-512, the mask of a row's last vector
+ * (two comparisons or-ed) became ~200 scalar instructions, 20 of the 92 ns of a C = 100 row. On
+ * 8-lane halves both compile to vector compares. The narrow pass's 16 x 16 transposes use the
+ * same halves. */
 #ifndef IMBAL_LOSS_CPU_VEC_H
 #define IMBAL_LOSS_CPU_VEC_H
 
@@ -21,8 +23,8 @@
 #include <string.h>
 
 /* Every function here, and every function of the including file that handles these vectors, is
- * inlined into its caller's clone: no vector crosses a call, so the warning about the 64-byte
- * vector ABI without AVX-512 does not apply. It stays off for the rest of the including file (GCC
+ * inlined into its caller's clone: no vector crosses a call, so the warning about the 32-byte
+ * vector ABI without AVX does not apply. It stays off for the rest of the including file (GCC
  * reports it where the inlined code lands). */
 #pragma GCC diagnostic ignored "-Wpsabi" /* GCC and clang both know it */
 
@@ -141,26 +143,13 @@ IMBAL_VINLINE imbal_wi imbal_wi_or(imbal_wi a, imbal_wi b) {
     return (imbal_wi){{a.h[0] | b.h[0], a.h[1] | b.h[1]}};
 }
 
-/* Integer lane masks (all ones where true) by arithmetic instead of comparisons. GCC 12 lowers
- * some vector comparisons whose result is used as an integer mask lane by lane, into scalar
- * compares and inserts: the softmax tail's mask in the AVX-512 clone took ~200 instructions, 20
- * of the 92 ns of a C = 100 row. Shifts and logic stay vector operations in every clone.
- * imbal_wlt_mask assumes a - b does not wrap (small lane numbers here). */
-IMBAL_VINLINE imbal_wi imbal_wlt_mask(imbal_wi a, int32_t b) { /* a < b */
-    return (imbal_wi){{(a.h[0] - b) >> 31, (a.h[1] - b) >> 31}};
+/* a < b and a == b per lane, as lane masks (all ones where true). */
+IMBAL_VINLINE imbal_wi imbal_wlt(imbal_wi a, int32_t b) {
+    return (imbal_wi){{a.h[0] < b, a.h[1] < b}};
 }
 
-IMBAL_VINLINE imbal_hi imbal_heq_mask(imbal_hi a, imbal_hi b) {
-    imbal_hu d = (imbal_hu)(a ^ b);
-    return ~((imbal_hi)(d | (0u - d)) >> 31); /* d | -d has its top bit set unless d = 0 */
-}
-
-IMBAL_VINLINE imbal_wi imbal_weq(imbal_wi a, imbal_wi b) { /* a == b as a comparison */
+IMBAL_VINLINE imbal_wi imbal_weq(imbal_wi a, imbal_wi b) {
     return (imbal_wi){{a.h[0] == b.h[0], a.h[1] == b.h[1]}};
-}
-
-IMBAL_VINLINE imbal_wi imbal_weq_mask(imbal_wi a, imbal_wi b) { /* a == b */
-    return (imbal_wi){{imbal_heq_mask(a.h[0], b.h[0]), imbal_heq_mask(a.h[1], b.h[1])}};
 }
 
 /* a*b + c rounded once, per lane: fmaf is exact, so the clones with FMA (one instruction) and
