@@ -43,7 +43,7 @@ imbal_status imbal_loss_cpu_sigmoid(imbal_ctx *ctx, const imbal_loss_cpu_plan *p
  * correctly rounded value on [-87.3, 0]); below -87.3 (where e^x < FLT_MIN) the result is 0, so no
  * subnormal is ever built. NaN stays NaN. Every multiply-add is fmaf: one instruction in the
  * clones with FMA (x86-64-v3 and up), exact libm elsewhere, so all give the same bits; the
- * vector twin imbal_vexp_nonpos (loss_cpu_vec.h) repeats these steps. */
+ * 8-lane twin imbal_hexp_nonpos (loss_cpu_vec.h) repeats these steps. */
 static inline float imbal_expf_nonpos(float x) {
     const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
     float t = fmaf(x, 1.44269504088896341f, shifter);
